@@ -1,0 +1,39 @@
+"""The extracted-cue record: what the extractor hands to the note assembler.
+
+A ``Cue`` is plain data (no spaCy objects) so it can be pickled across processes, dumped to
+JSON lines by the CLI and stored by vendors without importing spaCy.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Experiencer = Literal["client", "caregiver", "therapist", "third_party"]
+
+
+class Cue(BaseModel):
+    """One mention of an alliance cue in free text, with its clinical context."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str = Field(description="Taxonomy label, 'category.subtype'.")
+    category: str = Field(description="Part of the label before the dot.")
+    subtype: str = Field(description="Part of the label after the dot.")
+    text: str = Field(description="The matched phrase, verbatim from the source text.")
+    start_char: int = Field(ge=0, description="Offset of the phrase in the source text.")
+    end_char: int = Field(ge=0, description="End offset (exclusive) in the source text.")
+    sentence: str = Field(description="The sentence containing the phrase (evidence).")
+    negated: bool = False
+    hypothetical: bool = Field(False, description="Planned, conditional or future mention.")
+    historical: bool = Field(False, description="About earlier sessions or the client's past.")
+    uncertain: bool = Field(False, description="Hedged ('possibly', 'may have'); still a finding.")
+    experiencer: Experiencer = "client"
+    is_finding: bool = Field(
+        description="True when affirmed, present and about the right person (client or "
+        "caregiver; the therapist for repair.*), as the taxonomy defines findings."
+    )
+    source: str | None = Field(
+        None, description="Field path of the free text this came from, when known."
+    )
