@@ -1,0 +1,641 @@
+"""Assemble a :class:`~rapportnotes.notes.Note` from a session, its cues and its history.
+
+Pure functions: no I/O, no spaCy, no templates. Each *block* turns one part of the input
+into statements that know their sources; a format (``formats.py``) decides which blocks go
+into which section. Two rules run through every block:
+
+* Nothing is invented. Absent input reads "Not documented" (or "Not assessed" where the
+  clinician said so); there is no default such as "within normal limits" or "denies SI/HI".
+* Extracted cues are findings only when the extractor says so (affirmed, present, about the
+  right person); they are labelled as extracted and carry a short evidence quote, and a
+  structured entry (e.g. a rupture event) wins over an extracted duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .cues import Cue
+from .errors import PluginError
+from .formats import NoteFormat
+from .models import MSE_DOMAINS, RiskItem, SessionObservation
+from .notes import (
+    HeaderField,
+    Note,
+    NoteSection,
+    Signature,
+    SourceRef,
+    Statement,
+    Table,
+)
+from .taxonomy import DESCRIPTIONS, category_of
+
+if TYPE_CHECKING:
+    from .measures import MeasureScore
+    from .trajectory import Trajectory
+
+NOT_DOCUMENTED = "Not documented"
+NOT_ASSESSED = "Not assessed"
+EVIDENCE_CHARS = 140
+
+MODALITY = {
+    "in_person": "in person",
+    "telehealth_video": "telehealth (video)",
+    "telehealth_audio": "telehealth (audio only)",
+}
+SETTING = {
+    "office": "office", "school": "school", "home": "home",
+    "outdoor": "outdoors (walk-and-talk)", "other": "other setting",
+}
+PARTICIPANTS = {
+    "client_only": "individual", "with_caregiver": "with caregiver",
+    "with_partner": "couple (with partner)", "with_family": "family", "group": "group",
+}
+RAPPORT_INTERVENTIONS = {
+    "check_in": "check-in", "reflection": "reflection", "validation": "validation",
+    "collaborative_goal_setting": "collaborative goal setting",
+    "feedback_invited": "feedback invited", "treatment_explained": "treatment explained",
+}
+ADAPTATION = {
+    "privacy": "Privacy", "ground_rules": "Ground rules", "setting": "Setting",
+    "telehealth_setup": "Telehealth set-up", "accessibility": "Accessibility",
+    "language": "Language", "other": "Other",
+}
+RESOLVED = {"yes": "resolved", "partly": "partly resolved", "no": "unresolved"}
+PROGRESS = {
+    "not_started": "not started", "regressed": "regressed", "none": "no progress",
+    "minimal": "minimal", "emerging": "emerging", "partial": "partial",
+    "significant": "significant", "met": "goal met",
+}
+RISK_LEVEL = {
+    "denied": "denies", "passive": "passive ideation", "low": "low risk",
+    "moderate": "moderate risk", "high": "high risk", "imminent": "imminent risk",
+}
+
+
+def _field(path: str) -> tuple[SourceRef, ...]:
+    return (SourceRef(kind="field", path=path),)
+
+
+def _mse_name(domain: str) -> str:
+    return domain.replace("_", " ").capitalize()
+
+
+def _join(items: Sequence[str]) -> str:
+    return "; ".join(items)
+
+
+def evidence_snippet(cue: Cue, limit: int = EVIDENCE_CHARS) -> str:
+    """A short quote around the cue: its sentence, trimmed around the span if long.
+
+    Progress notes are summary level; a quote longer than a line would turn the rapport
+    section into a process note.
+    """
+    sent = " ".join(cue.sentence.split())
+    if len(sent) <= limit:
+        return sent
+    text = " ".join(cue.text.split())
+    pos = sent.find(text)
+    if pos < 0:
+        return sent[: limit - 1].rstrip() + "…"
+    half = max(0, (limit - len(text)) // 2)
+    start = max(0, pos - half)
+    end = min(len(sent), start + limit)
+    start = max(0, end - limit)
+    snippet = sent[start:end].strip()
+    return ("…" if start > 0 else "") + snippet + ("…" if end < len(sent) else "")
+
+
+@dataclass
+class AssemblyContext:
+    """Everything a block may read. Built once per note by :func:`assemble`."""
+
+    obs: SessionObservation
+    cues: Sequence[Cue] = ()
+    history: Sequence[SessionObservation] = ()
+    trajectory: Trajectory | None = None
+    scores: list[tuple[int, MeasureScore]] = field(default_factory=list)
+    score_errors: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Cue]:
+        return [c for c in self.cues if c.is_finding]
+
+    def findings_by_label(self) -> dict[str, list[Cue]]:
+        """Findings grouped by label, in order of first appearance."""
+        out: dict[str, list[Cue]] = {}
+        for cue in self.findings:
+            out.setdefault(cue.label, []).append(cue)
+        return out
+
+
+# --------------------------------------------------------------------------- header
+
+
+def build_header(obs: SessionObservation) -> tuple[HeaderField, ...]:
+    """The header payers check: client, date/time/duration, session, clinician, CPT, dx."""
+    s = obs.session
+    client = obs.client.id + (f" ({obs.client.name})" if obs.client.name else "")
+    when = (f"{s.date.isoformat()}, {s.start_time:%H:%M}–{s.end_time:%H:%M} "
+            f"({s.duration_minutes} min)")
+    parts = [f"Session {s.number}" if s.number else "Session number not documented"]
+    parts.append(PARTICIPANTS[s.participants] if s.participants else "participants not documented")
+    if s.others_present:
+        parts[-1] += f" ({', '.join(s.others_present)} present)"
+    where = [MODALITY[s.modality] if s.modality else "modality not documented"]
+    if s.setting:
+        where.append(SETTING[s.setting])
+    if s.setting_detail:
+        where.append(s.setting_detail)
+    parts.append(", ".join(where))
+    clin = obs.clinician.name + (f", {obs.clinician.credentials}" if obs.clinician.credentials
+                                 else "")
+    cpt = f"CPT {s.cpt_code}" if s.cpt_code else NOT_DOCUMENTED
+    if s.cpt_addons:
+        cpt += " + " + ", ".join(s.cpt_addons)
+    dx = "; ".join(d.code + (f" {d.description}" if d.description else "")
+                   for d in s.diagnoses) or NOT_DOCUMENTED
+    return (
+        HeaderField(label="Client", value=client),
+        HeaderField(label="Date / time", value=when),
+        HeaderField(label="Session", value=" · ".join(parts)),
+        HeaderField(label="Clinician", value=clin),
+        HeaderField(label="Service", value=cpt),
+        HeaderField(label="Diagnoses", value=dx),
+    )
+
+
+# --------------------------------------------------------------------------- S / O / A blocks
+
+
+def block_subjective(ctx: AssemblyContext) -> list[Statement]:
+    sub = ctx.obs.subjective
+    out = [Statement(lead="Client report", text=sub.report or NOT_DOCUMENTED,
+                     sources=_field("subjective.report"))]
+    if sub.presenting_concerns:
+        out.append(Statement(lead="Presenting concerns", text=_join(sub.presenting_concerns),
+                             sources=_field("subjective.presenting_concerns")))
+    for i, quote in enumerate(sub.quotes):
+        out.append(Statement(lead="Client quote", text=f"“{quote}”", style="bullet",
+                             sources=_field(f"subjective.quotes[{i}]")))
+    return out
+
+
+def block_mental_status(ctx: AssemblyContext) -> list[Statement]:
+    obj = ctx.obs.objective
+    parts, undocumented = [], []
+    for domain in MSE_DOMAINS:
+        if domain in obj.mental_status:
+            parts.append(f"{_mse_name(domain)}: {obj.mental_status[domain]}")  # type: ignore[index]
+        elif domain in obj.not_assessed:
+            parts.append(f"{_mse_name(domain)}: not assessed")
+        else:
+            undocumented.append(domain.replace("_", " "))
+    out = []
+    if parts:
+        out.append(Statement(lead="Mental status", text=". ".join(parts) + ".",
+                             sources=_field("objective.mental_status")))
+    else:
+        out.append(Statement(lead="Mental status", text=NOT_DOCUMENTED,
+                             sources=_field("objective.mental_status")))
+    if parts and undocumented:
+        out.append(Statement(lead="Not documented", text=", ".join(undocumented) + ".",
+                             sources=_field("objective.mental_status")))
+    if obj.observations:
+        out.append(Statement(lead="Observations", text=obj.observations,
+                             sources=_field("objective.observations")))
+    return out
+
+
+def block_interventions(ctx: AssemblyContext) -> list[Statement]:
+    ivs = ctx.obs.interventions
+    if not ivs:
+        return [Statement(lead="Interventions", text=NOT_DOCUMENTED,
+                          sources=_field("interventions"))]
+    out = [Statement(lead="Interventions and response", text="")]
+    for i, iv in enumerate(ivs):
+        text = iv.name + (f": {iv.detail}" if iv.detail else "")
+        text += f" Response: {iv.client_response}" if iv.client_response else \
+            " Response: not documented."
+        out.append(Statement(text=_sentence(text), style="bullet",
+                             sources=_field(f"interventions[{i}]")))
+    return out
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "”", '"', "…")) else text + "."
+
+
+def block_assessment(ctx: AssemblyContext) -> list[Statement]:
+    return [Statement(lead="Clinical assessment", text=ctx.obs.assessment or NOT_DOCUMENTED,
+                      sources=_field("assessment"))]
+
+
+def block_progress(ctx: AssemblyContext) -> list[Statement]:
+    goals = ctx.obs.progress
+    if not goals:
+        return [Statement(lead="Progress toward goals", text=NOT_DOCUMENTED,
+                          sources=_field("progress"))]
+    out = [Statement(lead="Progress toward goals", text="")]
+    for i, g in enumerate(goals):
+        status = PROGRESS[g.status] if g.status else "status not documented"
+        text = f"Goal {i + 1} ({g.goal}): {status}" + (f" — {g.detail}" if g.detail else "")
+        out.append(Statement(text=_sentence(text), style="bullet",
+                             sources=_field(f"progress[{i}]")))
+    return out
+
+
+def _risk_text(name: str, item: RiskItem | None) -> str:
+    if item is None or not item.assessed:
+        return f"{name}: not assessed"
+    text = f"{name}: assessed — {RISK_LEVEL[item.level or 'denied']}"
+    return text + (f" ({item.detail.rstrip('.')})" if item.detail else "")
+
+
+def block_risk(ctx: AssemblyContext) -> list[Statement]:
+    r = ctx.obs.risk
+    items = [
+        _risk_text("Suicidal ideation", r.suicidal_ideation),
+        _risk_text("Homicidal ideation", r.homicidal_ideation),
+        _risk_text("Self-harm", r.self_harm),
+    ]
+    out = [Statement(lead="Risk", text=_join(items) + ".", sources=_field("risk"))]
+    out.append(Statement(
+        lead="Protective factors",
+        text=(", ".join(r.protective_factors) + ".") if r.protective_factors else NOT_DOCUMENTED,
+        sources=_field("risk.protective_factors")))
+    if r.safety_plan_reviewed is not None:
+        out.append(Statement(lead="Safety plan", text="reviewed this session."
+                             if r.safety_plan_reviewed else "not reviewed this session.",
+                             sources=_field("risk.safety_plan_reviewed")))
+    return out
+
+
+# --------------------------------------------------------------------------- rapport
+
+
+def _cue_statement(lead: str, cues_by_label: dict[str, list[Cue]], *, style: str = "bullet",
+                   prefix: str = "") -> Statement:
+    labels = list(cues_by_label)
+    evidence = [evidence_snippet(cues_by_label[label][0]) for label in labels]
+    sources = tuple(
+        SourceRef(kind="cue", path=c.source or "clinician_notes", label=c.label,
+                  start_char=c.start_char, end_char=c.end_char)
+        for label in labels for c in cues_by_label[label]
+    )
+    text = prefix + "; ".join(DESCRIPTIONS[label] for label in labels) + "."
+    return Statement(lead=lead, text=text, style=style,  # type: ignore[arg-type]
+                     sources=sources, extracted=True, evidence=tuple(evidence),
+                     cue_labels=tuple(labels))
+
+
+def _measure_statements(ctx: AssemblyContext) -> list[Statement]:
+    out: list[Statement] = []
+    rap = ctx.obs.rapport
+    for idx, sc in ctx.scores:
+        text = sc.interpretation
+        trend = _trend_text(ctx, sc.measure)
+        if trend:
+            text = f"{text.rstrip('.')}; {trend}"
+        out.append(Statement(lead=f"{sc.title}" if sc.title else sc.measure.upper(),
+                             text=_sentence(text), style="subbullet",
+                             sources=(SourceRef(kind="measure", path=f"rapport.measures[{idx}]",
+                                                label=sc.measure),)))
+    out.extend(Statement(lead="Measure not scored", text=msg, style="subbullet",
+                         sources=_field("rapport.measures"), emphasis="attention")
+               for msg in ctx.score_errors)
+    if rap.therapist_rating:
+        tr = rap.therapist_rating
+        text = f"{tr.score}/{tr.scale_max}" + (f" — {tr.comment}" if tr.comment else "")
+        out.append(Statement(lead="Therapist rapport rating", text=_sentence(text),
+                             style="subbullet", sources=_field("rapport.therapist_rating")))
+    head = Statement(lead="Alliance measures", text="" if out else NOT_DOCUMENTED + ".",
+                     style="bullet", sources=_field("rapport.measures"))
+    return [head, *out]
+
+
+def _trend_text(ctx: AssemblyContext, measure: str) -> str | None:
+    if ctx.trajectory is None:
+        return None
+    trend = getattr(ctx.trajectory, "trend_text", None)
+    if trend is None:
+        return None
+    result = trend(measure, ctx.obs.session.date)
+    return str(result) if result else None
+
+
+def _ruptures(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[Statement]:
+    rap = ctx.obs.rapport
+    out: list[Statement] = []
+    covered: set[str] = set()
+    for i, ev in enumerate(rap.ruptures):
+        markers = ", ".join(DESCRIPTIONS[m] for m in ev.markers)
+        text = f"{ev.kind} — {markers}"
+        text += f": {ev.description.rstrip('.')}." if ev.description else "."
+        repairs = ("; ".join(DESCRIPTIONS[r] for r in ev.repairs) if ev.repairs
+                   else "none documented")
+        text += f" Repair: {repairs}. Outcome: {RESOLVED[ev.resolved]}."
+        labels = [*ev.markers, *ev.repairs]
+        backing = [lab for lab in labels if lab in findings]
+        covered.update(labels)
+        if ev.resolved != "no" and "repair.reengaged" in findings:
+            backing.append("repair.reengaged")
+            covered.add("repair.reengaged")
+        out.append(Statement(
+            lead="Rupture", text=text, style="bullet",
+            sources=(SourceRef(kind="field", path=f"rapport.ruptures[{i}]"),
+                     *(SourceRef(kind="cue", path=c.source or "clinician_notes", label=c.label,
+                                 start_char=c.start_char, end_char=c.end_char)
+                       for lab in backing for c in findings[lab][:1])),
+            evidence=tuple(evidence_snippet(findings[lab][0]) for lab in backing),
+            cue_labels=tuple(backing),
+            emphasis="attention" if ev.resolved == "no" else "none",
+        ))
+    rupture_cues = {lab: cs for lab, cs in findings.items()
+                    if category_of(lab) in ("withdrawal", "confrontation") and lab not in covered}
+    if rupture_cues:
+        out.append(_cue_statement("Possible rupture markers (from session notes, not entered "
+                                  "as a rupture event — review)", rupture_cues))
+    repair_cues = {lab: cs for lab, cs in findings.items()
+                   if category_of(lab) == "repair" and lab not in covered}
+    if repair_cues:
+        out.append(_cue_statement("Repair noted (from session notes)", repair_cues))
+    if not out:
+        out.append(Statement(lead="Ruptures", text="None documented.", style="bullet",
+                             sources=_field("rapport.ruptures")))
+    return out
+
+
+def _attendance(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[Statement]:
+    att = ctx.obs.rapport.attendance
+    parts: list[str] = []
+    expressed: set[str] = set()
+    if att is not None:
+        if att.minutes_late is not None:
+            parts.append("on time" if att.minutes_late == 0 else f"{att.minutes_late} min late")
+            expressed.add("attendance.late")
+        if att.left_early_minutes is not None:
+            parts.append("stayed for the full session" if att.left_early_minutes == 0
+                         else f"left {att.left_early_minutes} min early")
+            expressed.add("attendance.left_early")
+        if att.no_shows_since_last is not None:
+            n = att.no_shows_since_last
+            parts.append(f"{n} no-show{'s' if n != 1 else ''} since the last session")
+            expressed.add("attendance.no_show")
+        if att.cancellations_since_last is not None:
+            n = att.cancellations_since_last
+            parts.append(f"{n} cancellation{'s' if n != 1 else ''} since the last session")
+            expressed.add("attendance.cancellation")
+    out = [Statement(lead="Attendance", text=(_join(parts) + ".") if parts else NOT_DOCUMENTED
+                     + ".", style="bullet", sources=_field("rapport.attendance"))]
+    extra = {lab: cs for lab, cs in findings.items()
+             if category_of(lab) == "attendance" and lab not in expressed}
+    if extra:
+        out.append(_cue_statement("Also noted in session notes", extra, style="subbullet"))
+    return out
+
+
+def _alliance_plan(ctx: AssemblyContext) -> list[Statement]:
+    rap = ctx.obs.rapport
+    items: list[Statement] = []
+    for i, ev in enumerate(rap.ruptures):
+        if ev.resolved != "yes":
+            markers = ", ".join(DESCRIPTIONS[m] for m in ev.markers)
+            items.append(Statement(
+                text=f"Revisit the {RESOLVED[ev.resolved]} {ev.kind} rupture ({markers}) early "
+                     "in the next session: acknowledge it and invite the client's view.",
+                style="subbullet", sources=(SourceRef(kind="derived",
+                                                      path=f"rapport.ruptures[{i}]"),)))
+    if rap.fit_concern is not None:
+        fc = rap.fit_concern
+        text = "Discuss fit with the client"
+        if fc.referral_considered:
+            text += "; referral considered" + (f" ({fc.referral_to})" if fc.referral_to else "")
+        items.append(Statement(text=text + ".", style="subbullet",
+                               sources=(SourceRef(kind="derived", path="rapport.fit_concern"),)))
+    for idx, sc in ctx.scores:
+        if any(f.code in ("below_cutoff", "item_low") for f in sc.flags) and \
+                sc.measure in ("srs", "csrs", "gsrs", "wai-sr"):
+            items.append(Statement(
+                text=f"Ask about the {sc.title or sc.measure.upper()} result and repeat it next "
+                     "session; if it stays low, review goals and approach together.",
+                style="subbullet", sources=(SourceRef(kind="derived",
+                                                      path=f"rapport.measures[{idx}]"),)))
+    traj = ctx.trajectory
+    if traj is not None and getattr(traj, "at_risk", False):
+        for action in getattr(traj, "suggested_actions", []):
+            items.append(Statement(text=_sentence(str(action)), style="subbullet",
+                                   sources=(SourceRef(kind="history", path="history"),)))
+    head = Statement(lead="Alliance plan", style="bullet",
+                     text="" if items else "No alliance concern requiring action documented.",
+                     sources=(SourceRef(kind="derived", path="rapport"),))
+    return [head, *_dedupe(items)]
+
+
+def _dedupe(items: list[Statement]) -> list[Statement]:
+    seen: set[str] = set()
+    out = []
+    for st in items:
+        if st.text not in seen:
+            seen.add(st.text)
+            out.append(st)
+    return out
+
+
+def _at_risk(ctx: AssemblyContext) -> list[Statement]:
+    traj = ctx.trajectory
+    if traj is None:
+        return []
+    if not getattr(traj, "at_risk", False):
+        return [Statement(lead="Alliance trajectory", style="bullet",
+                          text=f"not at risk across {len(ctx.history) + 1} sessions.",
+                          sources=(SourceRef(kind="history", path="history"),))]
+    reasons = [getattr(r, "message", str(r)) for r in getattr(traj, "reasons", [])]
+    return [Statement(lead="ALLIANCE AT RISK", style="bullet", emphasis="attention",
+                      text=_join([r.rstrip(".") for r in reasons]) + ".",
+                      sources=(SourceRef(kind="history", path="history"),))]
+
+
+def block_rapport(ctx: AssemblyContext) -> list[Statement]:
+    """The rapport & therapeutic-alliance section, summary level (a progress note)."""
+    rap = ctx.obs.rapport
+    findings = ctx.findings_by_label()
+    out: list[Statement] = []
+    out.extend(_at_risk(ctx))
+    out.extend(_measure_statements(ctx))
+    if rap.interventions:
+        out.append(Statement(lead="Rapport-building interventions", style="bullet",
+                             text=", ".join(RAPPORT_INTERVENTIONS[i] for i in rap.interventions)
+                             + ".", sources=_field("rapport.interventions")))
+    engagement = {lab: cs for lab, cs in findings.items() if category_of(lab) == "engagement"}
+    if engagement:
+        out.append(_cue_statement("Engagement observed", engagement))
+    else:
+        out.append(Statement(lead="Engagement observed", style="bullet",
+                             text="no engagement cues documented.",
+                             sources=_field("clinician_notes")))
+    out.extend(_ruptures(ctx, findings))
+    prefs = rap.preferences
+    if prefs is not None and (prefs.ready_to_discuss or prefs.not_ready_to_discuss or prefs.other):
+        bits = []
+        if prefs.not_ready_to_discuss:
+            bits.append("not yet ready to discuss " + ", ".join(prefs.not_ready_to_discuss))
+        if prefs.ready_to_discuss:
+            bits.append("ready to discuss " + ", ".join(prefs.ready_to_discuss))
+        bits.extend(prefs.other)
+        out.append(Statement(lead="Preferences and boundaries", style="bullet",
+                             text=_sentence(_join(bits)), sources=_field("rapport.preferences")))
+    else:
+        out.append(Statement(lead="Preferences and boundaries", style="bullet",
+                             text=NOT_DOCUMENTED + ".", sources=_field("rapport.preferences")))
+    out.append(Statement(lead="Cultural considerations", style="bullet",
+                         text=_sentence(_join(rap.cultural_considerations))
+                         if rap.cultural_considerations else NOT_DOCUMENTED + ".",
+                         sources=_field("rapport.cultural_considerations")))
+    if rap.adaptations:
+        out.append(Statement(lead="Setting and telehealth adaptations", style="bullet", text="",
+                             sources=_field("rapport.adaptations")))
+        out.extend(Statement(lead=ADAPTATION[a.kind], text=_sentence(a.description),
+                             style="subbullet", sources=_field(f"rapport.adaptations[{i}]"))
+                   for i, a in enumerate(rap.adaptations))
+    else:
+        out.append(Statement(lead="Setting and telehealth adaptations", style="bullet",
+                             text="none documented.", sources=_field("rapport.adaptations")))
+    if rap.caregiver_alliance is not None:
+        ca = rap.caregiver_alliance
+        text = f"{ca.caregiver}" + (f": {ca.quality}" if ca.quality else "")
+        text += f" — {ca.detail}" if ca.detail else ""
+        out.append(Statement(lead="Caregiver alliance", style="bullet", text=_sentence(text),
+                             sources=_field("rapport.caregiver_alliance")))
+    out.extend(_attendance(ctx, findings))
+    if rap.fit_concern is not None:
+        fc = rap.fit_concern
+        text = fc.concern.rstrip(".")
+        if fc.discussed_with_client is not None:
+            text += "; discussed with client" if fc.discussed_with_client else \
+                "; not yet discussed with client"
+        if fc.referral_considered:
+            text += "; referral considered" + (f" ({fc.referral_to})" if fc.referral_to else "")
+        out.append(Statement(lead="Fit concern", style="bullet", text=text + ".",
+                             emphasis="attention", sources=_field("rapport.fit_concern")))
+    out.extend(_alliance_plan(ctx))
+    return out
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def block_plan(ctx: AssemblyContext) -> list[Statement]:
+    p = ctx.obs.plan
+    out = [Statement(lead="Treatment", text=p.treatment or NOT_DOCUMENTED,
+                     sources=_field("plan.treatment"))]
+    if p.next_session_date:
+        nxt = p.next_session_date.isoformat() + (f" {p.next_session_time:%H:%M}"
+                                                 if p.next_session_time else "")
+    else:
+        nxt = NOT_DOCUMENTED
+    out.append(Statement(lead="Next session", text=nxt, sources=_field("plan.next_session_date")))
+    out.append(Statement(lead="Homework", text=_join(p.homework) if p.homework else
+                         NOT_DOCUMENTED, sources=_field("plan.homework")))
+    out.append(Statement(lead="Referrals", text=_join(p.referrals) if p.referrals else
+                         NOT_DOCUMENTED, sources=_field("plan.referrals")))
+    out.append(Statement(lead="Coordination of care", text=p.coordination_of_care or
+                         NOT_DOCUMENTED, sources=_field("plan.coordination_of_care")))
+    for i, ev in enumerate(ctx.obs.rapport.ruptures):
+        if ev.resolved != "yes":
+            markers = ", ".join(DESCRIPTIONS[m] for m in ev.markers)
+            out.append(Statement(
+                lead="Alliance", emphasis="attention",
+                text=f"revisit the {RESOLVED[ev.resolved]} {ev.kind} rupture ({markers}) at the "
+                     "start of the next session.",
+                sources=(SourceRef(kind="derived", path=f"rapport.ruptures[{i}]"),)))
+    out.extend(_carried_forward(ctx))
+    return out
+
+
+def _carried_forward(ctx: AssemblyContext) -> list[Statement]:
+    """Unresolved ruptures of the previous session: the Plan must not lose them."""
+    if not ctx.history:
+        return []
+    prev = ctx.history[-1]
+    out = []
+    for i, ev in enumerate(prev.rapport.ruptures):
+        if ev.resolved != "yes":
+            markers = ", ".join(DESCRIPTIONS[m] for m in ev.markers)
+            num = f"session {prev.session.number}" if prev.session.number else "previous session"
+            out.append(Statement(
+                lead="Carried forward", emphasis="attention",
+                text=f"{RESOLVED[ev.resolved]} {ev.kind} rupture ({markers}) from {num} "
+                     f"({prev.session.date.isoformat()}) — follow up.",
+                sources=(SourceRef(kind="history", path=f"history[-1].rapport.ruptures[{i}]"),)))
+    return out
+
+
+BLOCKS: dict[str, Callable[[AssemblyContext], list[Statement]]] = {
+    "subjective": block_subjective,
+    "mental_status": block_mental_status,
+    "interventions": block_interventions,
+    "assessment": block_assessment,
+    "progress": block_progress,
+    "risk": block_risk,
+    "rapport": block_rapport,
+    "plan": block_plan,
+}
+"""Built-in blocks a format can name."""
+
+
+def assemble(fmt: NoteFormat, ctx: AssemblyContext, *, generator: str) -> Note:
+    """Build the note for ``fmt`` from a prepared context."""
+    sections = []
+    for spec in fmt.sections:
+        statements: list[Statement] = []
+        for block in spec.blocks:
+            if isinstance(block, str):
+                fn = BLOCKS.get(block)
+                if fn is None:
+                    raise PluginError(f"format {fmt.name!r} names unknown block {block!r}; "
+                                      f"available: {', '.join(sorted(BLOCKS))}")
+            else:
+                fn = block
+            statements.extend(fn(ctx))
+        tables, chart = (_rapport_extras(ctx) if spec.key == "rapport" else ((), ()))
+        sections.append(NoteSection(key=spec.key, title=spec.title,
+                                    statements=tuple(statements), tables=tables, chart=chart))
+    obs = ctx.obs
+    return Note(
+        format=fmt.name, title=fmt.title, header=build_header(obs), sections=tuple(sections),
+        signature=Signature(clinician=obs.clinician.name, credentials=obs.clinician.credentials,
+                            signed_at=obs.signed_at.isoformat(timespec="minutes")
+                            if obs.signed_at else None),
+        client_id=obs.client.id, session_date=obs.session.date.isoformat(), generator=generator,
+    )
+
+
+def _rapport_extras(ctx: AssemblyContext) -> tuple[tuple[Table, ...], tuple[Any, ...]]:
+    """Measures table (and chart series when there is a history)."""
+    tables: list[Table] = []
+    if ctx.scores:
+        rows = []
+        for _, sc in ctx.scores:
+            subs = ", ".join(f"{k} {_num(v)}" for k, v in sc.subscales.items()) or "—"
+            items = ", ".join(f"{it.label} {_num(it.raw)}" for it in sc.items)
+            rows.append((sc.title or sc.measure.upper(), f"{_num(sc.total)}/{_num(sc.total_max)}",
+                         subs, items))
+        tables.append(Table(caption="Alliance and outcome measures",
+                            columns=("Measure", "Total", "Subscales", "Items"),
+                            rows=tuple(rows)))
+    chart: tuple[Any, ...] = ()
+    traj = ctx.trajectory
+    if traj is not None and hasattr(traj, "chart_series"):
+        chart = tuple(traj.chart_series())
+        history_table = getattr(traj, "history_table", None)
+        if history_table is not None:
+            tables.append(history_table())
+    return tuple(tables), chart
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:.1f}"

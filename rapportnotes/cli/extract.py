@@ -1,0 +1,46 @@
+"""``rapportnotes extract FILE|-``: cues as JSON lines (for inspection and pipelines)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import InputError
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("extract", help="extract alliance cues from free text as JSON lines")
+    p.add_argument("file", metavar="FILE|-", help="a UTF-8 text file, or - for stdin")
+    p.add_argument("--findings-only", action="store_true",
+                   help="omit negated, hypothetical, historical and other-person mentions")
+    p.set_defaults(func=cmd_extract)
+
+
+def _read(path: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read().decode("utf-8-sig")
+        with open(path, "rb") as fh:
+            return fh.read().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from ..extractors import extract_cues
+    from ..models import clean_text
+
+    text = clean_text(_read(args.file))
+    out = sys.stdout
+    for cue in extract_cues(text, source=None if args.file == "-" else args.file):
+        if args.findings_only and not cue.is_finding:
+            continue
+        out.write(cue.model_dump_json() + "\n")
+    out.flush()
+    return 0

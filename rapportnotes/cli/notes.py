@@ -1,0 +1,100 @@
+"""Subcommands about notes: render, validate, schema, formats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import ExportError
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("render", help="render a session as a progress note")
+    p.add_argument("session", metavar="SESSION.json")
+    p.add_argument("--format", "-f", default="soap", help="note format (soap, dap, plugins)")
+    p.add_argument("--to", "-t", default=None,
+                   help="output kind: md, txt, html, docx (default: from -o, else md)")
+    p.add_argument("-o", "--output", metavar="OUT", help="output file (stdout if omitted)")
+    p.add_argument("--history", metavar="HISTORY",
+                   help="earlier sessions (JSON list or folder) for trends and at-risk flag")
+    p.add_argument("--template-dir", action="append", default=[], metavar="DIR",
+                   help="directory of templates overriding the built-ins (repeatable)")
+    p.add_argument("--no-extract", action="store_true",
+                   help="do not run the cue extractor over free text")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("validate", help="check a session file against the schema")
+    p.add_argument("session", metavar="SESSION.json", nargs="+")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("schema", help="print the session JSON Schema")
+    p.add_argument("--note", action="store_true", help="print the Note model's schema instead")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("formats", help="list registered note formats and exporters")
+    p.set_defaults(func=cmd_formats)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from ..api import build_note, render
+    from ..exporters import exporters
+    from ..formats import formats
+    from ..io import load_history, load_session, write_atomic
+
+    kind = args.to or (Path(args.output).suffix.lstrip(".").lower() if args.output else "md")
+    # Resolve every name and path before the (slow) extraction, so mistakes fail fast.
+    exporter = exporters.get(kind)
+    fmt = formats.get(args.format)
+    if args.output:
+        out = Path(args.output)
+        if not out.parent.is_dir():
+            raise ExportError(f"{out}: directory {out.parent} does not exist")
+    elif exporter.binary:
+        raise ExportError(f"{kind} output is binary; give an output file with -o")
+    obs = load_session(args.session)
+    history = load_history(args.history) if args.history else []
+    note = build_note(obs, format=fmt, history=history, extract=not args.no_extract)
+    data = render(note, kind, template_dirs=args.template_dir)
+    if args.output:
+        write_atomic(args.output, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ..io import load_session
+
+    for path in args.session:
+        obs = load_session(path)
+        s = obs.session
+        print(f"{path}: ok (client {obs.client.id}, {s.date.isoformat()}, "
+              f"{s.duration_minutes} min)")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from ..models import SessionObservation
+    from ..notes import Note
+
+    model = Note if args.note else SessionObservation
+    print(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_formats(args: argparse.Namespace) -> int:
+    from ..exporters import exporters
+    from ..formats import formats
+
+    print("Formats:")
+    for info in formats.info():
+        fmt = formats.get(info.name)
+        print(f"  {info.name:<10} {fmt.description or fmt.title}  [{info.distribution}]")
+    print("Exporters:")
+    for info in exporters.info():
+        exp = exporters.get(info.name)
+        print(f"  {info.name:<10} {exp.description}  [{info.distribution}]")
+    return 0

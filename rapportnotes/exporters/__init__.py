@@ -1,0 +1,44 @@
+"""Exporters: turn a Note into bytes of one file format.
+
+An exporter is any object with ``name``, ``extension``, ``binary`` and
+``export(note, *, template_dirs=()) -> bytes``; classes registered in the
+``rapportnotes.exporters`` entry-point group are instantiated without arguments. Writing
+the bytes to disk is not the exporter's job (``rapportnotes.io.write_atomic`` does it), so
+no exporter can leave a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from ..notes import Note
+from ..plugins import EXPORTERS_GROUP, Registry
+
+
+@runtime_checkable
+class Exporter(Protocol):
+    """What an exporter plugin provides."""
+
+    name: str
+    extension: str
+    binary: bool
+    description: str
+
+    def export(self, note: Note, *,
+               template_dirs: Sequence[str | os.PathLike[str]] = ()) -> bytes: ...
+
+
+def _check_exporter(obj: object) -> Exporter:
+    if isinstance(obj, type):
+        obj = obj()
+    if not isinstance(obj, Exporter):
+        raise TypeError("an exporter needs name, extension, binary, description and export()")
+    return obj
+
+
+exporters: Registry[Exporter] = Registry(EXPORTERS_GROUP, "exporter", check=_check_exporter)
+"""Registry of exporters (entry-point group ``rapportnotes.exporters``)."""
+
+__all__ = ["Exporter", "exporters"]

@@ -1,0 +1,180 @@
+"""Reading session files and writing outputs, with errors a clinician can act on.
+
+Reading: every failure becomes an :class:`InputError` whose message names the file and the
+line (bad JSON) or the field path (validation), never the offending value — values may be
+protected health information, and error text ends up in terminals, logs and tickets.
+
+Writing: outputs are written to a temporary file in the destination directory and renamed
+into place, so a failure (disk full, a crash in an exporter) never leaves a half-written
+note that could be mistaken for a finished one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import ExportError, InputError
+from .models import SessionObservation
+
+MAX_INPUT_BYTES = 20 * 1024 * 1024
+"""Refuse larger files: a session is kilobytes; 20 MB is a wrong file, not a long note."""
+
+_MESSAGES = {
+    "extra_forbidden": "unknown field (check the spelling against `rapportnotes schema`)",
+    "missing": "required field is missing",
+}
+
+
+def format_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
+    """One line naming each failing field path (at most three), without input values."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False)[:3]:
+        loc = _format_loc((*_split_prefix(prefix), *err["loc"]))
+        msg = _MESSAGES.get(err["type"], err["msg"])
+        msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        parts.append(f"{loc or '(top level)'}: {msg}")
+    more = exc.error_count() - len(parts)
+    if more > 0:
+        parts.append(f"and {more} more error{'s' if more > 1 else ''}")
+    return "; ".join(parts)
+
+
+def _split_prefix(prefix: str) -> tuple[Any, ...]:
+    return (prefix,) if prefix else ()
+
+
+def _format_loc(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith("["):
+            out += str(part)
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Parse a JSON file, mapping every failure to an InputError naming file and line."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise InputError(f"{p}: is a directory, expected a JSON file")
+        size = p.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise InputError(f"{p}: file is {size} bytes; the limit is {MAX_INPUT_BYTES}")
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{p}: file not found") from None
+    except PermissionError:
+        raise InputError(f"{p}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{p}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})"
+        ) from None
+    except RecursionError:
+        raise InputError(f"{p}: JSON is nested too deeply") from None
+
+
+def parse_session(data: Any, *, origin: str = "<data>", prefix: str = "") -> SessionObservation:
+    """Validate already-parsed JSON as a session; errors name ``origin`` and the field."""
+    if not isinstance(data, dict):
+        where = f"{prefix}: " if prefix else ""
+        raise InputError(f"{origin}: {where}expected a JSON object describing one session")
+    try:
+        return SessionObservation.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"{origin}: {format_validation_error(exc, prefix=prefix)}") from None
+
+
+def load_session(path: str | os.PathLike[str]) -> SessionObservation:
+    """Read and validate one session file."""
+    return parse_session(read_json(path), origin=str(path))
+
+
+def load_history(path: str | os.PathLike[str]) -> list[SessionObservation]:
+    """Read a client's sessions: a JSON list in one file, or a folder of ``*.json`` files.
+
+    Sessions come back in chronological order. A history that mixes client ids is refused:
+    a trajectory across two clients would be clinically meaningless and a privacy incident.
+    """
+    p = Path(path)
+    sessions: list[SessionObservation] = []
+    if p.is_dir():
+        files = sorted(p.glob("*.json"))
+        if not files:
+            raise InputError(f"{p}: folder contains no .json session files")
+        sessions = [load_session(f) for f in files]
+    else:
+        data = read_json(p)
+        if isinstance(data, dict):
+            data = [data]
+        if not isinstance(data, list) or not data:
+            raise InputError(f"{p}: expected a JSON list of session objects")
+        sessions = [parse_session(item, origin=str(p), prefix=f"[{i}]")
+                    for i, item in enumerate(data)]
+    ids = sorted({s.client.id for s in sessions})
+    if len(ids) > 1:
+        raise InputError(f"{p}: history mixes {len(ids)} different client ids")
+    return sorted(sessions, key=lambda s: (s.session.date, s.session.start_time))
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` via a temporary file and an atomic rename.
+
+    The file keeps ``mkstemp``'s owner-only permissions (0600): a note is PHI, and a
+    group- or world-readable default is the wrong way round for it.
+    """
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise ExportError(f"{target}: directory {directory} does not exist")
+    if target.is_dir():
+        raise ExportError(f"{target}: is a directory")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise ExportError(f"{target}: cannot write ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        _silent_unlink(tmp)
+        raise ExportError(f"{target}: cannot write ({exc.strerror or exc})") from None
+    except BaseException:
+        _silent_unlink(tmp)
+        raise
+    return target
+
+
+def _silent_unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def dump_sessions(sessions: Sequence[SessionObservation]) -> str:
+    """Serialise sessions as a JSON list (the history file format)."""
+    return json.dumps([s.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+                       for s in sessions], indent=2, ensure_ascii=False)

@@ -1,0 +1,103 @@
+"""The note model: what a finished progress note says, before any layout.
+
+A :class:`Note` is ordered sections of :class:`Statement` objects. Every statement carries
+its sources (the input field paths or the extracted cue spans it was built from) so a
+reviewer — or an auditor — can trace each sentence back to what the clinician entered.
+Renderers and exporters only lay this model out; they never decide content.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SourceRef(_Frozen):
+    """Where a statement came from."""
+
+    kind: Literal["field", "cue", "measure", "history", "derived"]
+    path: str = Field(description="Input field path, or the free-text field a cue came from.")
+    label: str | None = Field(None, description="Cue label or measure name, when relevant.")
+    start_char: int | None = None
+    end_char: int | None = None
+
+
+class Statement(_Frozen):
+    """One sentence or bullet of the note."""
+
+    text: str
+    lead: str | None = Field(None, description="Bold lead-in, e.g. 'Attendance'.")
+    style: Literal["paragraph", "bullet", "subbullet"] = "paragraph"
+    sources: tuple[SourceRef, ...] = ()
+    extracted: bool = Field(False, description="Built from extractor cues, not entered data.")
+    evidence: tuple[str, ...] = Field((), description="Short quotes backing an extracted cue.")
+    cue_labels: tuple[str, ...] = ()
+    emphasis: Literal["none", "attention"] = Field(
+        "none", description="'attention' for items a reader must not miss (at-risk flag).")
+
+
+class Table(_Frozen):
+    """A small table (alliance measures, trends)."""
+
+    caption: str | None = None
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+class ChartPoint(_Frozen):
+    session: str
+    value: float
+
+
+class ChartSeries(_Frozen):
+    measure: str
+    points: tuple[ChartPoint, ...]
+    cutoff: float | None = None
+    maximum: float = 40
+
+
+class NoteSection(_Frozen):
+    """A titled section: statements, then tables."""
+
+    key: str
+    title: str
+    statements: tuple[Statement, ...] = ()
+    tables: tuple[Table, ...] = ()
+    chart: tuple[ChartSeries, ...] = Field(
+        (), description="Series for an optional chart; exporters without images use tables.")
+
+
+class HeaderField(_Frozen):
+    label: str
+    value: str
+
+
+class Signature(_Frozen):
+    clinician: str
+    credentials: str | None = None
+    signed_at: str | None = Field(None, description="ISO time the clinician signed, if given.")
+
+
+class Note(_Frozen):
+    """A complete progress note."""
+
+    format: str = Field(description="Format plugin name, e.g. 'soap'.")
+    title: str
+    header: tuple[HeaderField, ...]
+    sections: tuple[NoteSection, ...]
+    signature: Signature
+    client_id: str
+    session_date: str
+    generator: str = Field(description="'rapportnotes <version>' for provenance.")
+
+    def section(self, key: str) -> NoteSection:
+        """Return the section with ``key`` (KeyError if the format has none)."""
+        for sec in self.sections:
+            if sec.key == key:
+                return sec
+        raise KeyError(key)
