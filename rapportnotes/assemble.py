@@ -60,7 +60,8 @@ RAPPORT_INTERVENTIONS = {
 }
 ADAPTATION = {
     "privacy": "Privacy", "ground_rules": "Ground rules", "setting": "Setting",
-    "telehealth_setup": "Telehealth set-up", "accessibility": "Accessibility",
+    "telehealth_setup": "Telehealth set-up",
+    "scheduling": "Scheduling", "accessibility": "Accessibility",
     "language": "Language", "other": "Other",
 }
 RESOLVED = {"yes": "resolved", "partly": "partly resolved", "no": "unresolved"}
@@ -149,12 +150,18 @@ def build_header(obs: SessionObservation) -> tuple[HeaderField, ...]:
         where.append(SETTING[s.setting])
     if s.setting_detail:
         where.append(s.setting_detail)
+    if s.client_location:
+        where.append(f"client at {s.client_location}")
     parts.append(", ".join(where))
     clin = obs.clinician.name + (f", {obs.clinician.credentials}" if obs.clinician.credentials
                                  else "")
     cpt = f"CPT {s.cpt_code}" if s.cpt_code else NOT_DOCUMENTED
+    if s.cpt_code and s.cpt_modifiers:
+        cpt += "-" + "-".join(s.cpt_modifiers)
     if s.cpt_addons:
         cpt += " + " + ", ".join(s.cpt_addons)
+    if s.place_of_service:
+        cpt += f" · POS {s.place_of_service}"
     dx = "; ".join(d.code + (f" {d.description}" if d.description else "")
                    for d in s.diagnoses) or NOT_DOCUMENTED
     return (
@@ -300,7 +307,9 @@ def _measure_statements(ctx: AssemblyContext) -> list[Statement]:
         trend = _trend_text(ctx, sc.measure)
         if trend:
             text = f"{text.rstrip('.')}; {trend}"
-        out.append(Statement(lead=f"{sc.title}" if sc.title else sc.measure.upper(),
+        resp = ctx.obs.rapport.measures[idx].respondent
+        lead = (sc.title or sc.measure.upper()) + (f" ({resp})" if resp else "")
+        out.append(Statement(lead=lead,
                              text=_sentence(text), style="subbullet",
                              sources=(SourceRef(kind="measure", path=f"rapport.measures[{idx}]",
                                                 label=sc.measure),)))
@@ -333,7 +342,7 @@ def _ruptures(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[Stat
     covered: set[str] = set()
     for i, ev in enumerate(rap.ruptures):
         markers = ", ".join(DESCRIPTIONS[m] for m in ev.markers)
-        text = f"{ev.kind} — {markers}"
+        text = f"{ev.kind} — {markers}" + (f" ({ev.who})" if ev.who else "")
         text += f": {ev.description.rstrip('.')}." if ev.description else "."
         repairs = ("; ".join(DESCRIPTIONS[r] for r in ev.repairs) if ev.repairs
                    else "none documented")
@@ -381,11 +390,14 @@ def _attendance(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[St
             parts.append("stayed for the full session" if att.left_early_minutes == 0
                          else f"left {att.left_early_minutes} min early")
             expressed.add("attendance.left_early")
-        if att.no_shows_since_last is not None:
+        if att.no_shows_since_last == 0 and att.cancellations_since_last == 0:
+            parts.append("no missed appointments since the last session")
+            expressed.update(("attendance.no_show", "attendance.cancellation"))
+        elif att.no_shows_since_last is not None:
             n = att.no_shows_since_last
             parts.append(f"{n} no-show{'s' if n != 1 else ''} since the last session")
             expressed.add("attendance.no_show")
-        if att.cancellations_since_last is not None:
+        if att.cancellations_since_last is not None and "attendance.cancellation" not in expressed:
             n = att.cancellations_since_last
             parts.append(f"{n} cancellation{'s' if n != 1 else ''} since the last session")
             expressed.add("attendance.cancellation")

@@ -11,6 +11,7 @@ note that could be mistaken for a finished one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -168,10 +169,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
 
 
 def _silent_unlink(path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 def dump_sessions(sessions: Sequence[SessionObservation]) -> str:

@@ -143,6 +143,13 @@ class SessionInfo(Strict):
         default_factory=list, description="Roles of others present, e.g. ['mother'].")
     cpt_code: CPTCode | None = None
     cpt_addons: list[CPTCode] = Field(default_factory=list, description="e.g. ['90785'].")
+    cpt_modifiers: list[Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{2}$")]] = Field(
+        default_factory=list, description="e.g. ['95'] for synchronous telehealth.")
+    place_of_service: Annotated[str, StringConstraints(pattern=r"^\d{2}$")] | None = Field(
+        None, description="CMS place-of-service code, e.g. '11' office, '10' telehealth "
+        "in the client's home, '03' school.")
+    client_location: ShortText | None = Field(
+        None, description="For telehealth: where the client was (verified), e.g. 'home, MN'.")
     diagnoses: list[Diagnosis] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -272,6 +279,8 @@ class MeasureAdministration(Strict):
                                description="Raw item scores in item order.")
     administered: Literal["start", "end"] | None = Field(
         None, description="When in the session it was given (ORS at start, SRS at end).")
+    respondent: ShortText | None = Field(
+        None, description="Who completed it when not the client, e.g. 'partner', 'mother'.")
 
 
 class TherapistRating(Strict):
@@ -304,7 +313,8 @@ class Preferences(Strict):
 
 
 AdaptationKind = Literal[
-    "privacy", "ground_rules", "setting", "telehealth_setup", "accessibility", "language",
+    "privacy", "ground_rules", "setting", "scheduling", "telehealth_setup", "accessibility",
+    "language",
     "other",
 ]
 
@@ -334,6 +344,8 @@ class RuptureEvent(Strict):
     repairs: list[RepairStrategy] = Field(default_factory=list,
                                           description="Resolution strategies tried.")
     description: Quote | None = Field(None, description="One short line, summary level.")
+    who: ShortText | None = Field(
+        None, description="Who showed the marker when not the client, e.g. 'mother', 'partner'.")
     resolved: Literal["yes", "partly", "no"]
 
     @model_validator(mode="after")

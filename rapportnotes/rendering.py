@@ -27,8 +27,10 @@ from jinja2 import (
     PackageLoader,
     PrefixLoader,
     StrictUndefined,
-    TemplateError as JinjaTemplateError,
     TemplateNotFound,
+)
+from jinja2 import (
+    TemplateError as JinjaTemplateError,
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
