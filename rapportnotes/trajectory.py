@@ -424,8 +424,9 @@ def _series(
 ) -> tuple[dict[str, MeasureSeries], dict[str, MeasureDefinition]]:
     raw: dict[str, list[SeriesPoint]] = {}
     defs: dict[str, MeasureDefinition] = {}
+    names: dict[str, str] = {}  # series key -> measure name
     for i, s in enumerate(sessions):
-        latest: dict[str, Any] = {}
+        latest: dict[str, tuple[str, Any]] = {}
         for k, adm in enumerate(s.rapport.measures):
             if adm.measure not in defs:
                 try:
@@ -434,14 +435,18 @@ def _series(
                     notes.append(f"session {_ref(i, s).label()}: measure {adm.measure!r} is "
                                  "not registered; not included in the trajectory")
                     continue
+            # a caregiver's or partner's ratings form their own series, never the client's
+            key = adm.measure if adm.respondent is None else f"{adm.measure} ({adm.respondent})"
             try:
                 # the later administration wins if a measure was given twice in a session
-                latest[adm.measure] = score(defs[adm.measure], adm.items, age=s.client.age)
+                latest[key] = (adm.measure, score(defs[adm.measure], adm.items,
+                                                  age=s.client.age))
             except MeasureError as exc:
                 raise MeasureError(
                     f"session {_ref(i, s).label()} rapport.measures[{k}]: {exc}") from None
-        for name, sc in latest.items():
-            pts = raw.setdefault(name, [])
+        for key, (name, sc) in latest.items():
+            names[key] = name
+            pts = raw.setdefault(key, [])
             first = pts[0].total if pts else sc.total
             prev = pts[-1].total if pts else None
             rci = defs[name].reliable_change
@@ -453,16 +458,15 @@ def _series(
                 reliable_change=None if rci is None else abs(change) >= rci.points,
                 below_cutoff=sc.below_cutoff, cutoff=applied.value if applied else None,
                 flags=[f.code for f in sc.flags]))
-    series = {
-        name: MeasureSeries(
-            measure=name, short_name=defs[name].short_name, title=defs[name].title,
-            kind=defs[name].kind, total_min=defs[name].total_min,
-            total_max=defs[name].total_max,
-            reliable_change_index=(defs[name].reliable_change.points
-                                   if defs[name].reliable_change else None),
+    series: dict[str, MeasureSeries] = {}
+    for key, pts in sorted(raw.items()):
+        d = defs[names[key]]
+        suffix = key[len(d.name):]
+        series[key] = MeasureSeries(
+            measure=d.name, short_name=d.short_name + suffix, title=d.title + suffix,
+            kind=d.kind, total_min=d.total_min, total_max=d.total_max,
+            reliable_change_index=d.reliable_change.points if d.reliable_change else None,
             points=pts)
-        for name, pts in sorted(raw.items())
-    }
     return series, defs
 
 
