@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime
@@ -32,6 +33,16 @@ ACCENT = RGBColor(0x1F, 0x38, 0x64)
 MUTED = RGBColor(0x59, 0x59, 0x59)
 ATTENTION = RGBColor(0x9C, 0x00, 0x06)
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _safe(text: str) -> str:
+    """Drop characters XML 1.0 cannot carry.
+
+    Input models already clean free text; this guards notes assembled by plugins, because
+    one stray control character would otherwise make python-docx raise mid-export.
+    """
+    return _XML_ILLEGAL.sub("", text)
 
 
 class DocxExporter:
@@ -48,7 +59,7 @@ class DocxExporter:
         _page_setup(doc)
         _styles(doc)
         _core_properties(doc, note)
-        doc.add_heading(note.title, level=0)
+        doc.add_heading(_safe(note.title), level=0)
         _header_table(doc, note)
         for section in note.sections:
             _section(doc, section)
@@ -120,15 +131,15 @@ def _header_table(doc: Document, note: Note) -> None:
         label, value = row.cells
         label.width, value.width = Cm(3.6), Cm(13.4)
         _shade(label, "F2F2F2")
-        run = label.paragraphs[0].add_run(field.label)
+        run = label.paragraphs[0].add_run(_safe(field.label))
         run.bold = True
-        value.paragraphs[0].add_run(field.value)
+        value.paragraphs[0].add_run(_safe(field.value))
         for cell in row.cells:
             cell.paragraphs[0].paragraph_format.space_after = Pt(0)
 
 
 def _section(doc: Document, section: NoteSection) -> None:
-    doc.add_heading(section.title, level=1)
+    doc.add_heading(_safe(section.title), level=1)
     for st in section.statements:
         _statement(doc, st)
     if section.chart:
@@ -142,17 +153,17 @@ def _statement(doc: Document, st: Statement) -> Paragraph:
     p = doc.add_paragraph(style=style)
     color = ATTENTION if st.emphasis == "attention" else None
     if st.lead:
-        run = p.add_run(st.lead + (": " if st.text else ""))
+        run = p.add_run(_safe(st.lead) + (": " if st.text else ""))
         run.bold = True
         if color is not None:
             run.font.color.rgb = color
     if st.text:
-        run = p.add_run(st.text)
+        run = p.add_run(_safe(st.text))
         if color is not None:
             run.font.color.rgb = color
     for i, label in enumerate(st.cue_labels):
         quote = st.evidence[i] if i < len(st.evidence) else ""
-        run = p.add_run(f" [cue: {label}" + (f" — “{quote}”" if quote else "") + "]")
+        run = p.add_run(_safe(f" [cue: {label}" + (f" — “{quote}”" if quote else "") + "]"))
         run.italic = True
         run.font.size = Pt(9)
         run.font.color.rgb = MUTED
@@ -162,7 +173,7 @@ def _statement(doc: Document, st: Statement) -> Paragraph:
 def _table(doc: Document, table: Table) -> None:
     if table.caption:
         cap = doc.add_paragraph()
-        run = cap.add_run(table.caption)
+        run = cap.add_run(_safe(table.caption))
         run.bold = True
         run.font.size = Pt(9.5)
         cap.paragraph_format.space_before = Pt(6)
@@ -172,13 +183,13 @@ def _table(doc: Document, table: Table) -> None:
     t.style = doc.styles["Table Grid"]
     for cell, name in zip(t.rows[0].cells, table.columns, strict=True):
         _shade(cell, "D9E2F3")
-        run = cell.paragraphs[0].add_run(name)
+        run = cell.paragraphs[0].add_run(_safe(name))
         run.bold = True
         run.font.size = Pt(9.5)
     for row in table.rows:
         cells = t.add_row().cells
         for cell, value in zip(cells, row, strict=True):
-            run = cell.paragraphs[0].add_run(value)
+            run = cell.paragraphs[0].add_run(_safe(value))
             run.font.size = Pt(9.5)
     doc.add_paragraph().paragraph_format.space_after = Pt(2)
 
@@ -204,7 +215,7 @@ def _signature(doc: Document, note: Note) -> None:
     p.paragraph_format.keep_with_next = True
     run = p.add_run("Clinician signature: ")
     run.bold = True
-    p.add_run(sig.clinician + (f", {sig.credentials}" if sig.credentials else ""))
+    p.add_run(_safe(sig.clinician + (f", {sig.credentials}" if sig.credentials else "")))
     p = doc.add_paragraph()
     if sig.signed_at:
         p.add_run("Electronically signed: ").bold = True
@@ -235,7 +246,7 @@ def _footer(doc: Document, note: Note) -> None:
     footer = doc.sections[0].footer
     p = footer.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    lead = p.add_run(f"Confidential — {note.client_id} — {note.session_date} — Page ")
+    lead = p.add_run(_safe(f"Confidential — {note.client_id} — {note.session_date} — Page "))
     lead.font.size = Pt(8.5)
     lead.font.color.rgb = MUTED
     _field(p, "PAGE")

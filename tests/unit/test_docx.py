@@ -1,0 +1,82 @@
+"""The .docx exporter: real structure, metadata, determinism, hostile text."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import docx
+import pytest
+
+from rapportnotes.api import build_note, render
+from rapportnotes.io import load_session
+from rapportnotes.models import SessionObservation
+from rapportnotes.notes import Statement
+
+
+@pytest.fixture
+def docx_bytes(example_paths):
+    obs = load_session(next(p for p in example_paths if "dropout" in p.name))
+    return render(build_note(obs, extract=False), "docx")
+
+
+def _headings(d):
+    return [(p.style.name, p.text) for p in d.paragraphs if p.style.name.startswith(
+        ("Heading", "Title"))]
+
+
+def test_structure(docx_bytes):
+    d = docx.Document(io.BytesIO(docx_bytes))
+    heads = _headings(d)
+    assert heads[0] == ("Title", "Psychotherapy Progress Note — SOAP")
+    assert [t for s, t in heads if s == "Heading 1"] == [
+        "Subjective", "Objective", "Assessment", "Rapport & Therapeutic Alliance", "Plan"]
+    header = d.tables[0]
+    labels = [row.cells[0].text for row in header.rows]
+    assert labels == ["Client", "Date / time", "Session", "Clinician", "Service", "Diagnoses"]
+    assert any("Measure" in t.rows[0].cells[0].text for t in d.tables[1:])
+    bullets = [p for p in d.paragraphs if p.style.name in ("List Bullet", "List Bullet 2")]
+    assert len(bullets) > 5
+
+
+def test_rapport_section_is_not_empty(docx_bytes):
+    d = docx.Document(io.BytesIO(docx_bytes))
+    texts = [p.text for p in d.paragraphs]
+    start = texts.index("Rapport & Therapeutic Alliance")
+    end = texts.index("Plan")
+    body = [t for t in texts[start + 1:end] if t.strip()]
+    assert any(t.startswith("Rupture:") for t in body)
+    assert any(t.startswith("Alliance plan") for t in body)
+
+
+def test_core_properties_and_footer(docx_bytes):
+    d = docx.Document(io.BytesIO(docx_bytes))
+    cp = d.core_properties
+    assert cp.author == "Rachel Feldman"
+    assert cp.title.startswith("Psychotherapy Progress Note — SOAP — R-1459")
+    footer_xml = d.sections[0].footer._element.xml
+    assert "PAGE" in footer_xml and "NUMPAGES" in footer_xml
+    sig = [p.text for p in d.paragraphs if p.text.startswith("Clinician signature")]
+    assert sig == ["Clinician signature: Rachel Feldman, LPC"]
+
+
+def test_output_is_byte_identical_across_runs(example_paths):
+    obs = load_session(example_paths[0])
+    a = render(build_note(obs, extract=False), "docx")
+    b = render(build_note(obs, extract=False), "docx")
+    assert a == b
+    assert zipfile.ZipFile(io.BytesIO(a)).testzip() is None
+
+
+def test_hostile_text_does_not_break_the_document(minimal):
+    minimal["subjective"] = {"report": "Tab\there <b>&amp; ☃ 𝄞 مرحبا \u202e reversed"}
+    note = build_note(SessionObservation.model_validate(minimal), extract=False)
+    # A plugin could inject raw control characters after validation; the exporter copes.
+    sec = note.sections[0]
+    bad = sec.model_copy(update={"statements": (*sec.statements,
+                                                Statement(text="ctrl\x00\x07\x1b chars"))})
+    note = note.model_copy(update={"sections": (bad, *note.sections[1:])})
+    d = docx.Document(io.BytesIO(render(note, "docx")))
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "<b>&amp; ☃ 𝄞 مرحبا" in text
+    assert "ctrl chars" in text
