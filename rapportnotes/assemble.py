@@ -232,8 +232,10 @@ def block_interventions(ctx: AssemblyContext) -> list[Statement]:
 
 
 def _sentence(text: str) -> str:
+    """End ``text`` with a full stop unless it already ends a sentence (also inside quotes)."""
     text = text.strip()
-    return text if text.endswith((".", "!", "?", "”", '"', "…")) else text + "."
+    core = text.rstrip("'\"”’)")
+    return text if core.endswith((".", "!", "?", "…")) else text + "."
 
 
 def block_assessment(ctx: AssemblyContext) -> list[Statement]:
@@ -630,14 +632,16 @@ def _rapport_extras(ctx: AssemblyContext) -> tuple[tuple[Table, ...], tuple[Any,
     """Measures table (and chart series when there is a history)."""
     tables: list[Table] = []
     if ctx.scores:
+        with_subscales = any(sc.subscales for _, sc in ctx.scores)
         rows = []
         for _, sc in ctx.scores:
-            subs = ", ".join(f"{k} {_num(v)}" for k, v in sc.subscales.items()) or "—"
-            items = ", ".join(f"{it.label} {_num(it.raw)}" for it in sc.items)
-            rows.append((sc.title or sc.measure.upper(), f"{_num(sc.total)}/{_num(sc.total_max)}",
-                         subs, items))
-        tables.append(Table(caption="Alliance and outcome measures",
-                            columns=("Measure", "Total", "Subscales", "Items"),
+            row = [sc.title or sc.measure.upper(), f"{_num(sc.total)}/{_num(sc.total_max)}"]
+            if with_subscales:
+                row.append(", ".join(f"{k} {_num(v)}" for k, v in sc.subscales.items()) or "—")
+            row.append(", ".join(f"{it.label} {_num(it.raw)}" for it in sc.items))
+            rows.append(tuple(row))
+        columns = ("Measure", "Total", *(("Subscales",) if with_subscales else ()), "Items")
+        tables.append(Table(caption="Alliance and outcome measures", columns=columns,
                             rows=tuple(rows)))
     chart: tuple[Any, ...] = ()
     traj = ctx.trajectory

@@ -126,6 +126,8 @@ def _header_table(doc: Document, note: Note) -> None:
     table = doc.add_table(rows=0, cols=2)
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    table.autofit = False
+    table.columns[0].width, table.columns[1].width = Cm(3.6), Cm(13.4)
     for field in note.header:
         row = table.add_row()
         label, value = row.cells
@@ -181,17 +183,33 @@ def _table(doc: Document, table: Table) -> None:
         cap.paragraph_format.keep_with_next = True
     t = doc.add_table(rows=1, cols=len(table.columns))
     t.style = doc.styles["Table Grid"]
-    for cell, name in zip(t.rows[0].cells, table.columns, strict=True):
+    t.autofit = False
+    widths = _column_widths(table)
+    for col, width in zip(t.columns, widths, strict=True):
+        col.width = width
+    for cell, name, width in zip(t.rows[0].cells, table.columns, widths, strict=True):
+        cell.width = width
         _shade(cell, "D9E2F3")
         run = cell.paragraphs[0].add_run(_safe(name))
         run.bold = True
         run.font.size = Pt(9.5)
     for row in table.rows:
         cells = t.add_row().cells
-        for cell, value in zip(cells, row, strict=True):
+        for cell, value, width in zip(cells, row, widths, strict=True):
+            cell.width = width
             run = cell.paragraphs[0].add_run(_safe(value))
             run.font.size = Pt(9.5)
     doc.add_paragraph().paragraph_format.space_after = Pt(2)
+
+
+def _column_widths(table: Table, total_cm: float = 17.0) -> list[Cm]:
+    """Share the text width by content length (capped), so short columns stay narrow."""
+    lengths = []
+    for i, name in enumerate(table.columns):
+        longest = max([len(name), *(len(row[i]) for row in table.rows)])
+        lengths.append(min(max(longest, 6), 60))
+    scale = total_cm / sum(lengths)
+    return [Cm(n * scale) for n in lengths]
 
 
 def _chart(doc: Document, series: Sequence[ChartSeries]) -> None:
