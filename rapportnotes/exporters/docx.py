@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -70,7 +71,7 @@ class DocxExporter:
         return _normalise_zip(buf.getvalue())
 
 
-def _page_setup(doc: Document) -> None:
+def _page_setup(doc: DocxDocument) -> None:
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
     sec.page_width, sec.page_height = Cm(21.59), Cm(27.94)  # US Letter: US clinics print it
@@ -79,7 +80,7 @@ def _page_setup(doc: Document) -> None:
     sec.top_margin, sec.bottom_margin = Cm(2.0), Cm(2.0)
 
 
-def _styles(doc: Document) -> None:
+def _styles(doc: DocxDocument) -> None:
     normal = doc.styles["Normal"]
     normal.font.name = "Calibri"
     normal.font.size = Pt(10.5)
@@ -97,7 +98,7 @@ def _styles(doc: Document) -> None:
         doc.styles[name].paragraph_format.space_after = Pt(2)
 
 
-def _core_properties(doc: Document, note: Note) -> None:
+def _core_properties(doc: DocxDocument, note: Note) -> None:
     cp = doc.core_properties
     cp.title = f"{note.title} — {note.client_id} — {note.session_date}"
     cp.author = note.signature.clinician
@@ -122,7 +123,7 @@ def _shade(cell, fill: str) -> None:  # type: ignore[no-untyped-def]
     tc_pr.append(shd)
 
 
-def _header_table(doc: Document, note: Note) -> None:
+def _header_table(doc: DocxDocument, note: Note) -> None:
     table = doc.add_table(rows=0, cols=2)
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
@@ -140,7 +141,7 @@ def _header_table(doc: Document, note: Note) -> None:
             cell.paragraphs[0].paragraph_format.space_after = Pt(0)
 
 
-def _section(doc: Document, section: NoteSection) -> None:
+def _section(doc: DocxDocument, section: NoteSection) -> None:
     doc.add_heading(_safe(section.title), level=1)
     for st in section.statements:
         _statement(doc, st)
@@ -150,7 +151,7 @@ def _section(doc: Document, section: NoteSection) -> None:
         _table(doc, table)
 
 
-def _statement(doc: Document, st: Statement) -> Paragraph:
+def _statement(doc: DocxDocument, st: Statement) -> Paragraph:
     style = {"paragraph": None, "bullet": "List Bullet", "subbullet": "List Bullet 2"}[st.style]
     p = doc.add_paragraph(style=style)
     color = ATTENTION if st.emphasis == "attention" else None
@@ -172,7 +173,7 @@ def _statement(doc: Document, st: Statement) -> Paragraph:
     return p
 
 
-def _table(doc: Document, table: Table) -> None:
+def _table(doc: DocxDocument, table: Table) -> None:
     if table.caption:
         cap = doc.add_paragraph()
         run = cap.add_run(_safe(table.caption))
@@ -212,7 +213,7 @@ def _column_widths(table: Table, total_cm: float = 17.0) -> list[Cm]:
     return [Cm(n * scale) for n in lengths]
 
 
-def _chart(doc: Document, series: Sequence[ChartSeries]) -> None:
+def _chart(doc: DocxDocument, series: Sequence[ChartSeries]) -> None:
     from ..charts import series_chart_png
 
     png = series_chart_png(series)
@@ -223,7 +224,7 @@ def _chart(doc: Document, series: Sequence[ChartSeries]) -> None:
     p.add_run().add_picture(io.BytesIO(png), width=Cm(14))
 
 
-def _signature(doc: Document, note: Note) -> None:
+def _signature(doc: DocxDocument, note: Note) -> None:
     p = doc.add_paragraph()
     p.paragraph_format.space_before = Pt(24)
     p.paragraph_format.keep_with_next = True
@@ -260,7 +261,7 @@ def _field(paragraph: Paragraph, instr: str) -> None:
         run._r.append(el)
 
 
-def _footer(doc: Document, note: Note) -> None:
+def _footer(doc: DocxDocument, note: Note) -> None:
     footer = doc.sections[0].footer
     p = footer.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
