@@ -48,15 +48,10 @@ def measure_chart_png(
     x_labels = [str(s.number) if numbered else s.date.isoformat() for s in trajectory.sessions]
     y_lo = min(s.total_min for s in series)
     y_hi = max(s.total_max for s in series)
-    rc = {
-        "font.family": "DejaVu Sans",  # bundled with matplotlib: same glyphs everywhere
-        "font.size": 9,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "svg.hashsalt": "rapportnotes",
-        "path.simplify": False,
-    }
-    with rc_context(rc):
+    # DejaVu Sans is bundled with matplotlib: the same glyphs (and bytes) on every machine
+    with rc_context({"font.family": "DejaVu Sans", "font.size": 9,
+                     "axes.spines.top": False, "axes.spines.right": False,
+                     "path.simplify": False}):
         fig = Figure(figsize=(width_in, width_in * 0.5), dpi=150)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(1, 1, 1)

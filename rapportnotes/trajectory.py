@@ -38,6 +38,14 @@ Resolved = Literal["yes", "partly", "no"]
 # --------------------------------------------------------------------------- configuration
 
 
+def _statuses(*values: Resolved) -> list[Resolved]:
+    return list(values)
+
+
+def _weights(*, yes: float, partly: float, no: float) -> dict[Resolved, float]:
+    return {"yes": yes, "partly": partly, "no": no}
+
+
 class TrajectoryConfig(BaseModel):
     """Every threshold the trajectory uses, with where it comes from.
 
@@ -68,17 +76,17 @@ class TrajectoryConfig(BaseModel):
         "reliably worse than at the first administration (change ≤ -RCI). Source: PCOMS/FIT — "
         "reliable deterioration is a signal to discuss the alliance and fit (Duncan 2012).")
     repair_weights: dict[Resolved, float] = Field(
-        default_factory=lambda: {"yes": 1.0, "partly": 0.5, "no": 0.0},
+        default_factory=lambda: _weights(yes=1.0, partly=0.5, no=0.0),
         description="Credit per rupture outcome in the repair rate. Partial resolution counts "
         "half: Eubanks, Muran & Safran (2018) code resolution as a continuum; the 0.5 is a "
         "rapportnotes convention so partial repair is neither ignored nor over-counted.")
     carry_forward_statuses: list[Resolved] = Field(
-        default_factory=lambda: ["no", "partly"],
+        default_factory=lambda: _statuses("no", "partly"),
         description="Rupture outcomes carried forward into the next session's plan. "
         "Source: Safran & Muran (2000); Eubanks, Muran & Safran (2015, 2018) — an "
         "unaddressed rupture is best returned to explicitly.")
     at_risk_rupture_statuses: list[Resolved] = Field(
-        default_factory=lambda: ["no"],
+        default_factory=lambda: _statuses("no"),
         description="Rupture outcomes in the latest session that fire 'unresolved_rupture'. "
         "Source: Eubanks, Muran & Safran (2018): unresolved ruptures are associated with "
         "dropout; partial repair is carried forward but does not fire the flag by default.")
@@ -252,7 +260,9 @@ class Trajectory(_Out):
 
     client_id: str | None = None
     sessions: list[SessionRef]
-    measures: dict[str, MeasureSeries] = Field(default_factory=dict)
+    measures: dict[str, MeasureSeries] = Field(
+        default_factory=dict, description="Series by key: the measure name for the client's "
+        "own ratings, 'name (respondent)' for a caregiver's or partner's.")
     ruptures: RuptureSummary
     attendance: AttendanceSummary
     withdrawal_cues: list[int] | None = Field(
@@ -597,14 +607,14 @@ def _reasons(
             "cancellations)"))
     n = cfg.withdrawal_trend_sessions
     if withdrawal is not None and len(withdrawal) >= n:
-        tail = withdrawal[-n:]
-        if (all(b >= a for a, b in pairwise(tail)) and tail[-1] > tail[0]
-                and tail[-1] >= cfg.withdrawal_min_latest):
+        counts = withdrawal[-n:]
+        if (all(b >= a for a, b in pairwise(counts)) and counts[-1] > counts[0]
+                and counts[-1] >= cfg.withdrawal_min_latest):
             reasons.append(RiskReason(
                 code="withdrawal_rising",
                 sessions=[_ref(i, sessions[i]) for i in range(len(sessions) - n, len(sessions))],
                 message=f"withdrawal cues rising over the last {n} sessions ("
-                + " → ".join(str(c) for c in tail) + ")"))
+                + " → ".join(str(c) for c in counts) + ")"))
     recent = range(max(0, len(sessions) - cfg.fit_concern_lookback), len(sessions))
     fit = [_ref(i, sessions[i]) for i in recent if sessions[i].rapport.fit_concern is not None]
     if fit:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import MeasureError
-from .definition import Cutoff, MeasureDefinition, crosses, direction_words
+from .definition import Cutoff, Direction, MeasureDefinition, crosses, direction_words
 
 
 class _Out(BaseModel):
@@ -44,7 +44,7 @@ class AppliedCutoff(_Out):
 
     code: str
     value: float
-    direction: str
+    direction: Direction
     meaning: str
     band: str | None = None
     age_assumed: bool = Field(False, description="True when no age was given and the "
