@@ -431,8 +431,7 @@ def _alliance_plan(ctx: AssemblyContext) -> list[Statement]:
         items.append(Statement(text=text + ".", style="subbullet",
                                sources=(SourceRef(kind="derived", path="rapport.fit_concern"),)))
     for idx, sc in ctx.scores:
-        if any(f.code in ("below_cutoff", "item_low") for f in sc.flags) and \
-                sc.measure in ("srs", "csrs", "gsrs", "wai-sr"):
+        if sc.kind == "alliance" and (sc.below_cutoff or sc.flags):
             items.append(Statement(
                 text=f"Ask about the {sc.title or sc.measure.upper()} result and repeat it next "
                      "session; if it stays low, review goals and approach together.",

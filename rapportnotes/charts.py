@@ -11,8 +11,10 @@ when nothing clinical changed.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 
+from .notes import ChartSeries
 from .trajectory import Trajectory
 
 _COLOURS = ("#1f4e79", "#8c2d04", "#2e6b30", "#5b3a8c", "#7a6a00")
@@ -29,12 +31,32 @@ def measure_chart_png(
     """Plot the totals of ``measures`` per session with their cutoff lines; return PNG bytes.
 
     Returns None when matplotlib is not installed or none of ``measures`` was given in the
-    history (there is nothing to draw). Sessions are on the x-axis by session number when
-    every session has one, else by date; the y-axis spans the measures' total range (0–40
-    for the PCOMS scales). Lines differ by colour *and* dash/marker so a greyscale print
-    stays readable.
+    history (there is nothing to draw).
     """
-    series = [trajectory.measures[m] for m in measures if m in trajectory.measures]
+    wanted = {m.lower() for m in measures}
+    series = [cs for cs in trajectory.chart_series()
+              if cs.measure.split(" ")[0].lower() in wanted]
+    return series_chart_png(series, width_in=width_in)
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NUMBER = re.compile(r"^#(\d+)")
+
+
+def _order_key(label: str) -> str:
+    found = _DATE.search(label)
+    return found.group(0) if found else label
+
+
+def series_chart_png(series: Sequence[ChartSeries], *, width_in: float = 6.0) -> bytes | None:
+    """Plot plain chart data (what a :class:`~rapportnotes.notes.Note` carries) as PNG.
+
+    Exporters only see the note model, so the chart is drawn from its ``ChartSeries`` and
+    not from a live trajectory. Sessions are on the x-axis by session number when every
+    point has one, else by date; lines differ by colour *and* dash/marker so a greyscale
+    print stays readable. Returns None without matplotlib or without data.
+    """
+    series = [s for s in series if s.points]
     if not series:
         return None
     try:
@@ -44,10 +66,13 @@ def measure_chart_png(
     except ImportError:
         return None
 
-    numbered = all(s.number is not None for s in trajectory.sessions)
-    x_labels = [str(s.number) if numbered else s.date.isoformat() for s in trajectory.sessions]
-    y_lo = min(s.total_min for s in series)
-    y_hi = max(s.total_max for s in series)
+    labels = sorted({p.session for s in series for p in s.points}, key=_order_key)
+    position = {label: i for i, label in enumerate(labels)}
+    numbers = [_NUMBER.match(label) for label in labels]
+    numbered = all(numbers)
+    ticks = [m.group(1) if m else "" for m in numbers] if numbered else [
+        _order_key(label) for label in labels]
+    y_hi = max(s.maximum for s in series)
     # DejaVu Sans is bundled with matplotlib: the same glyphs (and bytes) on every machine
     with rc_context({"font.family": "DejaVu Sans", "font.size": 9,
                      "axes.spines.top": False, "axes.spines.right": False,
@@ -57,22 +82,21 @@ def measure_chart_png(
         ax = fig.add_subplot(1, 1, 1)
         for k, s in enumerate(series):
             colour = _COLOURS[k % len(_COLOURS)]
-            xs = [p.session.index for p in s.points]
-            ys = [p.total for p in s.points]
+            xs = [position[p.session] for p in s.points]
+            ys = [p.value for p in s.points]
             ax.plot(xs, ys, color=colour, linestyle=_STYLES[k % len(_STYLES)],
                     marker=_MARKERS[k % len(_MARKERS)], markersize=4, linewidth=1.6,
-                    label=s.short_name)
-            cutoff = next((p.cutoff for p in reversed(s.points) if p.cutoff is not None), None)
-            if cutoff is not None:
-                ax.axhline(cutoff, color=colour, linestyle=":", linewidth=1.0, alpha=0.8)
-                ax.annotate(f"{s.short_name} cutoff {cutoff:g}", xy=(1.0, cutoff),
+                    label=s.measure)
+            if s.cutoff is not None:
+                ax.axhline(s.cutoff, color=colour, linestyle=":", linewidth=1.0, alpha=0.8)
+                ax.annotate(f"{s.measure} cutoff {s.cutoff:g}", xy=(1.0, s.cutoff),
                             xycoords=("axes fraction", "data"), xytext=(-2, 2),
                             textcoords="offset points", ha="right", va="bottom",
                             fontsize=7, color=colour)
-        ax.set_ylim(y_lo, y_hi)
-        ax.set_xlim(-0.3, max(len(x_labels) - 0.7, 0.3))
-        ax.set_xticks(range(len(x_labels)))
-        ax.set_xticklabels(x_labels, rotation=0 if numbered else 30,
+        ax.set_ylim(0, y_hi)
+        ax.set_xlim(-0.3, max(len(labels) - 0.7, 0.3))
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(ticks, rotation=0 if numbered else 30,
                            ha="center" if numbered else "right")
         ax.set_xlabel("Session" if numbered else "Session date")
         ax.set_ylabel("Total score")

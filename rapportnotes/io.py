@@ -175,5 +175,9 @@ def _silent_unlink(path: str) -> None:
 
 def dump_sessions(sessions: Sequence[SessionObservation]) -> str:
     """Serialise sessions as a JSON list (the history file format)."""
-    return json.dumps([s.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
-                       for s in sessions], indent=2, ensure_ascii=False)
+    rows = []
+    for s in sessions:
+        row = s.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        row["session"].pop("duration_minutes", None)  # derived; the input schema forbids it
+        rows.append(row)
+    return json.dumps(rows, indent=2, ensure_ascii=False)

@@ -103,3 +103,18 @@ def test_write_atomic_failure_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(ExportError, match="No space left"):
         write_atomic(tmp_path / "note.md", "x")
     assert os.listdir(tmp_path) == []
+
+
+def test_dump_sessions_round_trips(tmp_path):
+    from rapportnotes.io import dump_sessions
+
+    original = load_history(_examples_history())
+    p = tmp_path / "h.json"
+    p.write_text(dump_sessions(original), encoding="utf-8")
+    assert load_history(p) == original
+
+
+def _examples_history():
+    from tests.conftest import ROOT
+
+    return ROOT / "examples" / "history" / "drifting.json"
