@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .cues import Cue
 from .errors import PluginError
 from .formats import NoteFormat
 from .models import MSE_DOMAINS, RiskItem, SessionObservation
 from .notes import (
+    ChartSeries,
     HeaderField,
     Note,
     NoteSection,
@@ -331,11 +332,7 @@ def _measure_statements(ctx: AssemblyContext) -> list[Statement]:
 def _trend_text(ctx: AssemblyContext, measure: str) -> str | None:
     if ctx.trajectory is None:
         return None
-    trend = getattr(ctx.trajectory, "trend_text", None)
-    if trend is None:
-        return None
-    result = trend(measure, ctx.obs.session.date)
-    return str(result) if result else None
+    return ctx.trajectory.trend_text(measure, ctx.obs.session.date)
 
 
 def _ruptures(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[Statement]:
@@ -397,11 +394,12 @@ def _attendance(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[St
             expressed.update(("attendance.no_show", "attendance.cancellation"))
         elif att.no_shows_since_last is not None:
             n = att.no_shows_since_last
-            parts.append(f"{n} no-show{'s' if n != 1 else ''} since the last session")
+            parts.append(f"{n or 'no'} no-show{'s' if n != 1 else ''} since the last session")
             expressed.add("attendance.no_show")
         if att.cancellations_since_last is not None and "attendance.cancellation" not in expressed:
             n = att.cancellations_since_last
-            parts.append(f"{n} cancellation{'s' if n != 1 else ''} since the last session")
+            parts.append(f"{n or 'no'} cancellation{'s' if n != 1 else ''} since the last "
+                         "session")
             expressed.add("attendance.cancellation")
     out = [Statement(lead="Attendance", text=(_join(parts) + ".") if parts else NOT_DOCUMENTED
                      + ".", style="bullet", sources=_field("rapport.attendance"))]
@@ -413,8 +411,12 @@ def _attendance(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[St
 
 
 def _alliance_plan(ctx: AssemblyContext) -> list[Statement]:
+    """Specific items from this session first; the trajectory's generic actions only where
+    no specific item already covers them (a plan that says the same thing twice gets
+    skimmed)."""
     rap = ctx.obs.rapport
     items: list[Statement] = []
+    covered: set[str] = set()
     for i, ev in enumerate(rap.ruptures):
         if ev.resolved != "yes":
             markers = ", ".join(DESCRIPTIONS[m] for m in ev.markers)
@@ -423,6 +425,7 @@ def _alliance_plan(ctx: AssemblyContext) -> list[Statement]:
                      "in the next session: acknowledge it and invite the client's view.",
                 style="subbullet", sources=(SourceRef(kind="derived",
                                                       path=f"rapport.ruptures[{i}]"),)))
+            covered.add("acknowledge_repair")
     if rap.fit_concern is not None:
         fc = rap.fit_concern
         text = "Discuss fit with the client"
@@ -430,6 +433,7 @@ def _alliance_plan(ctx: AssemblyContext) -> list[Statement]:
             text += "; referral considered" + (f" ({fc.referral_to})" if fc.referral_to else "")
         items.append(Statement(text=text + ".", style="subbullet",
                                sources=(SourceRef(kind="derived", path="rapport.fit_concern"),)))
+        covered.add("discuss_fit")
     for idx, sc in ctx.scores:
         if sc.kind == "alliance" and (sc.below_cutoff or sc.flags):
             items.append(Statement(
@@ -437,11 +441,14 @@ def _alliance_plan(ctx: AssemblyContext) -> list[Statement]:
                      "session; if it stays low, review goals and approach together.",
                 style="subbullet", sources=(SourceRef(kind="derived",
                                                       path=f"rapport.measures[{idx}]"),)))
+            covered.update(("invite_feedback", "revisit_goals"))
     traj = ctx.trajectory
-    if traj is not None and getattr(traj, "at_risk", False):
-        for action in getattr(traj, "suggested_actions", []):
-            items.append(Statement(text=_sentence(str(action)), style="subbullet",
-                                   sources=(SourceRef(kind="history", path="history"),)))
+    if traj is not None and traj.at_risk:
+        for action in traj.suggested_actions:
+            if action.code not in covered:
+                items.append(Statement(text=_sentence(action.text), style="subbullet",
+                                       sources=(SourceRef(kind="history", path="history",
+                                                          label=action.code),)))
     head = Statement(lead="Alliance plan", style="bullet",
                      text="" if items else "No alliance concern requiring action documented.",
                      sources=(SourceRef(kind="derived", path="rapport"),))
@@ -462,11 +469,11 @@ def _at_risk(ctx: AssemblyContext) -> list[Statement]:
     traj = ctx.trajectory
     if traj is None:
         return []
-    if not getattr(traj, "at_risk", False):
+    if not traj.at_risk:
         return [Statement(lead="Alliance trajectory", style="bullet",
                           text=f"not at risk across {len(ctx.history) + 1} sessions.",
                           sources=(SourceRef(kind="history", path="history"),))]
-    reasons = [getattr(r, "message", str(r)) for r in getattr(traj, "reasons", [])]
+    reasons = [r.message for r in traj.reasons]
     return [Statement(lead="ALLIANCE AT RISK", style="bullet", emphasis="attention",
                       text=_join([r.rstrip(".") for r in reasons]) + ".",
                       sources=(SourceRef(kind="history", path="history"),))]
@@ -627,7 +634,7 @@ def assemble(fmt: NoteFormat, ctx: AssemblyContext, *, generator: str) -> Note:
     )
 
 
-def _rapport_extras(ctx: AssemblyContext) -> tuple[tuple[Table, ...], tuple[Any, ...]]:
+def _rapport_extras(ctx: AssemblyContext) -> tuple[tuple[Table, ...], tuple[ChartSeries, ...]]:
     """Measures table (and chart series when there is a history)."""
     tables: list[Table] = []
     if ctx.scores:
@@ -642,13 +649,11 @@ def _rapport_extras(ctx: AssemblyContext) -> tuple[tuple[Table, ...], tuple[Any,
         columns = ("Measure", "Total", *(("Subscales",) if with_subscales else ()), "Items")
         tables.append(Table(caption="Alliance and outcome measures", columns=columns,
                             rows=tuple(rows)))
-    chart: tuple[Any, ...] = ()
+    chart: tuple[ChartSeries, ...] = ()
     traj = ctx.trajectory
-    if traj is not None and hasattr(traj, "chart_series"):
+    if traj is not None:
         chart = tuple(traj.chart_series())
-        history_table = getattr(traj, "history_table", None)
-        if history_table is not None:
-            tables.append(history_table())
+        tables.append(traj.history_table())
     return tuple(tables), chart
 
 

@@ -52,7 +52,7 @@ def _md_escape(text: str) -> str:
     """Escape characters that would turn client text into Markdown markup."""
     out = []
     for ch in str(text):
-        if ch in "\\`*_[]<>|#":
+        if ch in "\\`*_[]<>|":
             out.append("\\" + ch)
         else:
             out.append(ch)
