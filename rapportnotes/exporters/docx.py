@@ -208,7 +208,7 @@ def _column_widths(table: Table, total_cm: float = 17.0) -> list[Cm]:
     lengths = []
     for i, name in enumerate(table.columns):
         longest = max([len(name), *(len(row[i]) for row in table.rows)])
-        lengths.append(min(max(longest, 6), 60))
+        lengths.append(min(max(longest, 10), 60))
     scale = total_cm / sum(lengths)
     return [Cm(n * scale) for n in lengths]
 
@@ -221,7 +221,14 @@ def _chart(doc: DocxDocument, series: Sequence[ChartSeries]) -> None:
         return
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.paragraph_format.keep_with_next = True
     p.add_run().add_picture(io.BytesIO(png), width=Cm(14))
+    cap = doc.add_paragraph()
+    cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = cap.add_run("Measure totals by session; dotted lines mark each measure's cutoff.")
+    run.italic = True
+    run.font.size = Pt(8.5)
+    run.font.color.rgb = MUTED
 
 
 def _signature(doc: DocxDocument, note: Note) -> None:
