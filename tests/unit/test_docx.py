@@ -80,3 +80,28 @@ def test_hostile_text_does_not_break_the_document(minimal):
     text = "\n".join(p.text for p in d.paragraphs)
     assert "<b>&amp; ☃ 𝄞 مرحبا" in text
     assert "ctrl chars" in text
+
+
+def test_history_note_embeds_chart_and_at_risk_reasons():
+    pytest.importorskip("matplotlib")
+    from rapportnotes.io import load_history
+    from tests.conftest import ROOT
+
+    *earlier, latest = load_history(ROOT / "examples" / "history" / "drifting.json")
+    d = docx.Document(io.BytesIO(render(build_note(latest, history=earlier, extract=False),
+                                        "docx")))
+    assert len(d.inline_shapes) == 1
+    at_risk = [p.text for p in d.paragraphs if p.text.startswith("ALLIANCE AT RISK")]
+    assert len(at_risk) == 1 and "below the 36 cutoff" in at_risk[0]
+    captions = [t.rows[0].cells[0].text for t in d.tables]
+    assert "Session" in captions  # the trend table travels with the chart
+
+
+def test_steady_history_is_not_flagged():
+    from rapportnotes.io import load_history
+    from tests.conftest import ROOT
+
+    *earlier, latest = load_history(ROOT / "examples" / "history" / "steady.json")
+    note = build_note(latest, history=earlier, extract=False)
+    leads = [s.lead for s in note.section("rapport").statements]
+    assert "ALLIANCE AT RISK" not in leads and "Alliance trajectory" in leads
