@@ -96,3 +96,11 @@ def test_strict_undefined_names_the_template(note, tmp_path):
 def test_missing_template_dir(note, tmp_path):
     with pytest.raises(TemplateError, match="does not exist"):
         render(note, "md", template_dirs=[tmp_path / "nope"])
+
+
+def test_shipped_clinic_template_example(note):
+    from tests.conftest import ROOT
+
+    md = render(note, "md", template_dirs=[ROOT / "examples" / "templates" / "clinic"]).decode()
+    assert md.startswith("# Riverside Counseling Collective — Psychotherapy Progress Note")
+    assert "Supervisor co-signature" in md and "## Plan" in md
