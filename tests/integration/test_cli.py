@@ -86,7 +86,7 @@ def test_bad_input_is_one_line_exit_2_no_file(tmp_path, capsys, case):
     data, raw, expected = BAD_INPUTS[case]
     src = _bad(tmp_path, f"{case}.json", data, raw)
     out = tmp_path / "out.docx"
-    code, stdout, err = _run(["render", src, "--to", "docx", "-o", out], capsys)
+    code, _stdout, err = _run(["render", src, "--to", "docx", "-o", out], capsys)
     assert code == 2
     assert expected in err and str(src) in err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -141,7 +141,7 @@ def test_formats_lists_formats_and_exporters(capsys):
 
 def test_extract_prints_json_lines(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(
-        "Pt no-showed last week. Today she disclosed the affair.".encode())))
+        b"Pt no-showed last week. Today she disclosed the affair.")))
     code, out, _ = _run(["extract", "-"], capsys)
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0

@@ -43,7 +43,7 @@ def test_duplicate_registration_names_both_packages(on_path):
     _dist(on_path, "fakeplug_a", "test.dupes", "x = fakeplug_a:X\n")
     _dist(on_path, "fakeplug_b", "test.dupes", "x = fakeplug_b:X\n")
     reg: Registry[object] = Registry("test.dupes", "widget")
-    with pytest.raises(PluginError, match="registered twice.*fakeplug_a.*fakeplug_b"):
+    with pytest.raises(PluginError, match=r"registered twice.*fakeplug_a.*fakeplug_b"):
         reg.names()
 
 

@@ -77,7 +77,7 @@ def test_format_specific_template_wins(note, tmp_path):
 def test_sandbox_blocks_attribute_escape(note, tmp_path):
     (tmp_path / "note.md.j2").write_text(
         "{{ ''.__class__.__mro__[1].__subclasses__() }}", encoding="utf-8")
-    with pytest.raises(TemplateError, match="sandbox|unsafe"):
+    with pytest.raises(TemplateError, match=r"sandbox|unsafe"):
         render(note, "md", template_dirs=[tmp_path])
 
 
