@@ -56,7 +56,9 @@ AttendanceLabel = Literal[
     "attendance.left_early",
 ]
 RuptureMarker = WithdrawalMarker | ConfrontationMarker
-CueLabel = EngagementLabel | WithdrawalMarker | ConfrontationMarker | RepairStrategy | AttendanceLabel
+CueLabel = (
+    EngagementLabel | WithdrawalMarker | ConfrontationMarker | RepairStrategy | AttendanceLabel
+)
 
 CATEGORIES: Final[tuple[str, ...]] = get_args(Category)
 LABELS: Final[tuple[str, ...]] = tuple(
