@@ -66,6 +66,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate each file; consistency warnings go to stderr and do not fail the run."""
+    from ..checks import consistency_warnings
     from ..io import load_session
 
     for path in args.session:
@@ -73,6 +75,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         s = obs.session
         print(f"{path}: ok (client {obs.client.id}, {s.date.isoformat()}, "
               f"{s.duration_minutes} min)")
+        for warning in consistency_warnings(obs):
+            print(f"{path}: warning: {warning}", file=sys.stderr)
     return 0
 
 
