@@ -1,0 +1,209 @@
+"""Alliance-cue extraction from clinicians' free text (spaCy pipeline, rules as data).
+
+Public API::
+
+    extract_cues(text, *, source=None) -> list[Cue]
+    CueExtractor(base=None).extract(text, *, source=None) -> list[Cue]
+    CueExtractor(base=None).pipe(texts, *, batch_size=64, n_process=1) -> Iterator[list[Cue]]
+    build_pipeline(base=None) -> spacy.Language
+    iter_cue_json_lines(text) -> Iterator[str]
+
+The default pipeline is offline: ``spacy.blank("en")`` with clinical abbreviation
+exceptions, a sentencizer, ``rapport_cues`` (lookup lemmas + Matcher) and
+``rapport_context``. Importing this package imports spaCy; ``import rapportnotes`` does not.
+Nothing here logs or echoes clinical text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from ..cues import Cue
+from ..errors import RapportNotesError
+from .context import ContextAnnotator, is_finding
+from .cue_ruler import SPANS_KEY, CueRuler
+from .rules import RuleFileError
+
+__all__ = [
+    "SPANS_KEY",
+    "BasePipelineNotFoundError",
+    "ContextAnnotator",
+    "CueExtractor",
+    "CueRuler",
+    "RuleFileError",
+    "build_pipeline",
+    "extract_cues",
+    "iter_cue_json_lines",
+]
+
+
+class BasePipelineNotFoundError(RapportNotesError):
+    """The named spaCy pipeline (e.g. ``en_core_web_sm``) is not installed."""
+
+
+#: Abbreviations that end with a period in clinical notes but do not end a sentence.
+CLINICAL_ABBREVIATIONS = (
+    "pt.", "pts.", "cl.", "approx.", "min.", "mins.", "appt.", "appts.", "hx.", "tx.", "dx.",
+    "wk.", "wks.", "hr.", "hrs.", "dr.", "mr.", "mrs.", "ms.", "vs.", "e.g.", "i.e.", "sx.",
+    "f/u.", "yo.", "y.o.", "mo.", "mos.", "yr.", "yrs.", "sess.", "ther.",
+)
+_SENT_CHARS = [".", "!", "?", "\n", "\n\n", "\n\n\n", " \n", "\n ", "…", "։", "؟", "。", "！", "？"]
+#: Longest text handed to spaCy at once; longer texts are cut at paragraph/line breaks.
+CHUNK_CHARS = 100_000
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def build_pipeline(base: str | None = None) -> Language:
+    """The cue pipeline: ``spacy.blank("en")`` (default) or an installed pipeline ``base``.
+
+    ``base`` names an installed spaCy package (``"en_core_web_sm"``) whose tokenizer,
+    sentence boundaries and lemmas are then used; nothing is ever downloaded. Raises
+    :class:`BasePipelineNotFoundError` when it is not installed.
+    """
+    if base is None:
+        nlp = spacy.blank("en")
+        for abbr in CLINICAL_ABBREVIATIONS:
+            for form in {abbr, abbr.capitalize(), abbr.upper()}:
+                nlp.tokenizer.add_special_case(form, [{"ORTH": form}])
+        nlp.add_pipe("sentencizer", config={"punct_chars": _SENT_CHARS})
+    else:
+        if not spacy.util.is_package(base) and not spacy.util.ensure_path(base).exists():
+            raise BasePipelineNotFoundError(
+                f"spaCy pipeline {base!r} is not installed; install it with your package "
+                "manager or use the default offline pipeline (base=None)")
+        try:
+            nlp = spacy.load(base)
+        except OSError as exc:
+            raise BasePipelineNotFoundError(f"spaCy pipeline {base!r} could not be loaded: "
+                                            f"{exc.__class__.__name__}") from None
+        if not (nlp.has_pipe("parser") or nlp.has_pipe("senter")
+                or nlp.has_pipe("sentencizer")):
+            nlp.add_pipe("sentencizer", config={"punct_chars": _SENT_CHARS})
+    nlp.add_pipe("rapport_cues")
+    nlp.add_pipe("rapport_context")
+    nlp.max_length = max(nlp.max_length, 2 * CHUNK_CHARS)
+    return nlp
+
+
+def _clean(text: str) -> str:
+    """Same-length copy of ``text`` that spaCy can encode (lone surrogates replaced)."""
+    return _SURROGATES.sub("\ufffd", text) if _SURROGATES.search(text) else text
+
+
+def _chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
+    """Cut ``text`` into pieces of at most ``size`` chars at paragraph, line or word breaks."""
+    start = 0
+    n = len(text)
+    while start < n:
+        end = min(start + size, n)
+        if end < n:
+            for sep in ("\n\n", "\n", ". ", " "):
+                cut = text.rfind(sep, start + size // 2, end)
+                if cut != -1:
+                    end = cut + len(sep)
+                    break
+        yield start, text[start:end]
+        start = end
+
+
+def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
+              spans_key: str) -> list[Cue]:
+    out = []
+    for span in doc.spans.get(spans_key, ()) if spans_key in doc.spans else ():
+        ctx = span._.rapport_context or {
+            "negated": False, "hypothetical": False, "historical": False,
+            "uncertain": False, "experiencer": "client"}
+        label = span.label_
+        category, _, subtype = label.partition(".")
+        start, end = offset + span.start_char, offset + span.end_char
+        sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+        out.append(Cue(
+            label=label, category=category, subtype=subtype,
+            text=original[start:end],
+            start_char=start, end_char=end,
+            sentence=original[offset + sent.start_char: offset + sent.end_char].strip(),
+            negated=ctx["negated"], hypothetical=ctx["hypothetical"],
+            historical=ctx["historical"], uncertain=ctx["uncertain"],
+            experiencer=ctx["experiencer"],
+            is_finding=is_finding(label, ctx),
+            source=source,
+        ))
+    return out
+
+
+class CueExtractor:
+    """Reusable extractor around one spaCy pipeline (thread-safe for reading)."""
+
+    def __init__(self, base: str | None = None) -> None:
+        self.nlp: Language = build_pipeline(base)
+        self.spans_key = self.nlp.get_pipe("rapport_cues").spans_key
+
+    def extract(self, text: str, *, source: str | None = None) -> list[Cue]:
+        """All cue mentions in ``text`` (findings and non-findings), by start offset."""
+        return next(self.pipe([text], source=source))
+
+    def pipe(self, texts: Iterable[str], *, batch_size: int = 64, n_process: int = 1,
+             source: str | None = None) -> Iterator[list[Cue]]:
+        """Cue lists for many texts, in order (``n_process > 1`` uses worker processes)."""
+        originals: dict[int, str] = {}
+        meta: list[tuple[int, int, bool]] = []  # per chunk: text index, offset, is last
+
+        def chunked() -> Iterator[str]:
+            for i, text in enumerate(texts):
+                if not isinstance(text, str):
+                    raise TypeError(f"expected str, got {type(text).__name__}")
+                originals[i] = text
+                pieces = list(_chunks(_clean(text))) or [(0, "")]
+                for j, (offset, piece) in enumerate(pieces):
+                    meta.append((i, offset, j == len(pieces) - 1))
+                    yield piece
+
+        current: list[Cue] = []
+        docs = self.nlp.pipe(chunked(), batch_size=batch_size, n_process=n_process)
+        for n, doc in enumerate(docs):
+            i, offset, last = meta[n]
+            current.extend(_doc_cues(doc, originals[i], offset, source, self.spans_key))
+            if last:
+                del originals[i]
+                yield sorted(current, key=_order)
+                current = []
+
+    __call__ = extract
+
+
+def _order(cue: Cue) -> tuple[int, int, str]:
+    return cue.start_char, cue.end_char, cue.label
+
+
+_default: CueExtractor | None = None
+_default_lock = threading.Lock()
+
+
+def _default_extractor() -> CueExtractor:
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = CueExtractor()
+    return _default
+
+
+def extract_cues(text: str, *, source: str | None = None) -> list[Cue]:
+    """All alliance-cue mentions in ``text`` with their context, sorted by ``start_char``.
+
+    Uses a module-level default :class:`CueExtractor`, built once on first call.
+    Filter on ``cue.is_finding`` for the affirmed, present, right-person findings.
+    """
+    return _default_extractor().extract(text, source=source)
+
+
+def iter_cue_json_lines(text: str) -> Iterator[str]:
+    """One JSON object (``Cue.model_dump_json()``) per cue in ``text``, for the CLI."""
+    for cue in extract_cues(text):
+        yield cue.model_dump_json()

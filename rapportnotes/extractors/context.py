@@ -1,0 +1,296 @@
+"""The ``rapport_context`` component: ConText-style modifiers for each cue mention.
+
+In the spirit of ConText (Harkema et al., 2009): trigger phrases (``patterns/context.jsonl``)
+open a scope forward, backward or both; a scope ends at the sentence end, at a terminator
+("but", "however", "although", ";", "today", "this session", ...), or after ``max_scope``
+tokens. Pseudo-triggers ("no change", "not only", "no longer") cancel the triggers they
+contain. Triggers inside a cue's own phrase belong to the cue ("did not attend",
+"would not respond") and never modify it. A trigger inside quoted client speech only scopes
+over the quotation.
+
+The experiencer is the nearest *actor* (client, caregiver, therapist, third party) standing
+in a subject position before the cue in its sentence (after the sentence start, punctuation
+or a clause boundary such as "and", "when", "said"), outside quotations. Without one, the
+cue belongs to the client, or, for repair strategies, to the therapist.
+
+Results are stored in ``doc.user_data`` (so they survive ``Doc.to_bytes`` and
+``nlp.pipe(n_process=...)``) and read through ``span._.rapport_context``, a dict with the
+keys ``negated, hypothetical, historical, uncertain, experiencer, is_finding``.
+The work done is proportional to the number of cues: only sentences holding a cue are
+matched against the context rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import srsly
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+from spacy.util import ensure_path
+
+from .cue_ruler import SPANS_KEY
+from .rules import (
+    CONTEXT_FILE,
+    LEXICON_FILE,
+    Compiler,
+    ContextRule,
+    RuleFileError,
+    load_lexicon,
+    packaged_text,
+    read_jsonl,
+)
+
+MODIFIERS = ("negated", "hypothetical", "historical", "uncertain")
+_QUOTES = frozenset({"'", '"', "“", "”", "‘", "’", "``", "''"})
+_USER_KEY = "rapport_context"
+_DETERMINERS = frozenset({"the", "this", "a", "an", "both", "our"})
+
+
+def expected_experiencers(label: str) -> frozenset[str]:
+    """Who a cue with ``label`` must be about to count as a finding (taxonomy rule)."""
+    if label.startswith("repair.") and label != "repair.reengaged":
+        return frozenset({"therapist"})
+    return frozenset({"client", "caregiver"})
+
+
+def default_experiencer(label: str) -> str:
+    return "therapist" if "therapist" in expected_experiencers(label) else "client"
+
+
+def is_finding(label: str, ctx: dict[str, Any]) -> bool:
+    """Affirmed, present, and about the right person; uncertain mentions still count."""
+    return (not ctx["negated"] and not ctx["hypothetical"] and not ctx["historical"]
+            and ctx["experiencer"] in expected_experiencers(label))
+
+
+def _get_context(span: Span) -> dict[str, Any] | None:
+    value = span.doc.user_data.get((_USER_KEY, span.start_char, span.end_char, span.label_))
+    if value is None:
+        return None
+    ctx = dict(zip((*MODIFIERS, "experiencer"), value, strict=True))
+    ctx["is_finding"] = is_finding(span.label_, ctx)
+    return ctx
+
+
+if not Span.has_extension("rapport_context"):
+    Span.set_extension("rapport_context", getter=_get_context)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    start: int
+    end: int
+    rule: ContextRule
+
+
+class ContextAnnotator:
+    """Assign negated / hypothetical / historical / uncertain / experiencer to cue spans."""
+
+    def __init__(self, nlp: Language, name: str = "rapport_context", *,
+                 spans_key: str = SPANS_KEY, context_rules: str | None = None,
+                 lexicon: str | None = None) -> None:
+        self.nlp = nlp
+        self.name = name
+        self.spans_key = spans_key
+        self._rules_text = context_rules if context_rules is not None else packaged_text(
+            CONTEXT_FILE)
+        self._lexicon_text = lexicon if lexicon is not None else packaged_text(LEXICON_FILE)
+        self._compiled = False
+
+    def _compile(self) -> None:
+        from .cue_ruler import _cached_lemma_table
+
+        rules: list[ContextRule] = read_jsonl(self._rules_text, ContextRule, CONTEXT_FILE)
+        compiler = Compiler(load_lexicon(self._lexicon_text), _cached_lemma_table())
+        self.matcher = Matcher(self.nlp.vocab, validate=True)
+        self.couples_matcher = Matcher(self.nlp.vocab, validate=True)
+        self.rules: dict[int, ContextRule] = {}
+        seen: set[str] = set()
+        for rule in rules:
+            if rule.id in seen:
+                raise RuleFileError(f"{CONTEXT_FILE}: duplicate rule id {rule.id!r}")
+            seen.add(rule.id)
+            pattern = compiler.pattern_of(rule, CONTEXT_FILE, rule.id)
+            try:
+                target = self.couples_matcher if rule.category == "couples" else self.matcher
+                target.add(rule.id, [pattern])
+            except Exception as exc:
+                raise RuleFileError(f"{CONTEXT_FILE}, rule {rule.id!r}: {exc}") from None
+            self.rules[self.nlp.vocab.strings.add(rule.id)] = rule
+        self._compiled = True
+
+    # ------------------------------------------------------------------ running
+    def __call__(self, doc: Doc) -> Doc:
+        if not self._compiled:
+            self._compile()
+        cues = doc.spans[self.spans_key] if self.spans_key in doc.spans else []
+        if not len(cues):
+            return doc
+        by_sent: dict[tuple[int, int], list[Span]] = {}
+        for cue in cues:
+            sent = cue.sent if doc.has_annotation("SENT_START") else doc[:]
+            by_sent.setdefault((sent.start, sent.end), []).append(cue)
+        for (s, e), sent_cues in by_sent.items():
+            hits = self._hits(doc, s, e)
+            for cue in sent_cues:
+                flags = self._modifiers(doc, s, e, cue, hits)
+                exp = self._experiencer(doc, s, e, cue, hits)
+                doc.user_data[(_USER_KEY, cue.start_char, cue.end_char, cue.label_)] = [
+                    *flags, exp]
+        return doc
+
+    def _hits(self, doc: Doc, s: int, e: int) -> dict[str, list[_Hit]]:
+        raw = [_Hit(s + a, s + b, self.rules[k]) for k, a, b in self.matcher(doc[s:e])]
+        # longest first, no overlaps within one category
+        raw.sort(key=lambda h: (h.start - h.end, h.start))
+        out: dict[str, list[_Hit]] = {}
+        for hit in raw:
+            same = out.setdefault(hit.rule.category, [])
+            if any(o.start < hit.end and hit.start < o.end for o in same):
+                continue
+            same.append(hit)
+        pseudo = out.pop("pseudo", [])
+        if pseudo:
+            for cat in MODIFIERS:
+                if cat in out:
+                    out[cat] = [h for h in out[cat] if not any(
+                        p.start <= h.start and h.end <= p.end
+                        and (p.rule.cancels is None or cat in p.rule.cancels)
+                        for p in pseudo)]
+        quotes = [i for i in range(s, e) if doc[i].text in _QUOTES
+                  and not (doc[i].text in ("'", "’") and i > s and doc[i - 1].text[-1:] in "sS"
+                           and i + 1 < e and not doc[i + 1].is_punct
+                           and doc[i - 1].whitespace_ == "")]
+        regions = [(quotes[i], quotes[i + 1]) for i in range(0, len(quotes) - 1, 2)]
+        out["_quotes"] = [_Hit(a, b + 1, _QUOTE_RULE) for a, b in regions]
+        return out
+
+    @staticmethod
+    def _region(pos: int, hits: dict[str, list[_Hit]]) -> tuple[int, int] | None:
+        for q in hits["_quotes"]:
+            if q.start <= pos < q.end:
+                return q.start, q.end
+        return None
+
+    def _modifiers(self, doc: Doc, s: int, e: int, cue: Span,
+                   hits: dict[str, list[_Hit]]) -> list[bool]:
+        terms = sorted(h.start for h in hits.get("terminate", ()))
+        term_ends = sorted(h.end for h in hits.get("terminate", ()))
+        flags = []
+        cue_region = self._region(cue.start, hits)
+        for cat in MODIFIERS:
+            found = False
+            for trig in hits.get(cat, ()):
+                if not trig.rule.applies(cue.label_):
+                    continue
+                if trig.start < cue.end and cue.start < trig.end:
+                    continue  # the cue's own words ("did not attend")
+                lo, hi = s, e
+                region = self._region(trig.start, hits)
+                if region is not None:
+                    lo, hi = region
+                    if cue_region != region:
+                        continue
+                scope = trig.rule.max_scope
+                if trig.end <= cue.start and trig.rule.direction in ("forward", "both"):
+                    end = min([t for t in terms if t >= trig.end] + [hi])
+                    if scope:
+                        end = min(end, trig.end + scope)
+                    found = cue.start < end
+                elif cue.end <= trig.start and trig.rule.direction in ("backward", "both"):
+                    start = max([t for t in term_ends if t <= trig.start] + [lo])
+                    if scope:
+                        start = max(start, trig.start - scope)
+                    found = cue.end > start
+                if found:
+                    break
+            flags.append(found)
+        return flags
+
+    def _experiencer(self, doc: Doc, s: int, e: int, cue: Span,
+                     hits: dict[str, list[_Hit]]) -> str:
+        boundary_ends = {h.end for h in hits.get("boundary", ())}
+        best: _Hit | None = None
+        for actor in hits.get("actor", ()):
+            if actor.end > cue.start or self._region(actor.start, hits) is not None:
+                continue
+            first = actor.start
+            if first > s and doc[first - 1].lower_ in _DETERMINERS:
+                first -= 1  # "the client", "this writer"
+            subject = (first == s or first in boundary_ends or doc[first - 1].is_punct)
+            if subject and (best is None or actor.end > best.end):
+                best = actor
+        if best is None:
+            return default_experiencer(cue.label_)
+        rule = best.rule
+        if rule.couples_experiencer and self._couples(doc):
+            return rule.couples_experiencer
+        return rule.experiencer or "client"
+
+    def _couples(self, doc: Doc) -> bool:
+        """Whether the note is about a couples/family session (cached per doc)."""
+        key = (_USER_KEY, "couples")
+        if key not in doc.user_data:
+            found = False
+            paired: set[int] = set()
+            for k, a, _ in self.couples_matcher(doc):
+                if not self.rules[k].pair:
+                    found = True
+                    break
+                paired.add(doc[a].lemma or doc[a].lower)
+            doc.user_data[key] = found or len(paired) > 1
+        return bool(doc.user_data[key])
+
+    # ------------------------------------------------------------------ serialisation
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        return srsly.msgpack_dumps({"spans_key": self.spans_key, "rules": self._rules_text,
+                                    "lexicon": self._lexicon_text})
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> ContextAnnotator:
+        msg = srsly.msgpack_loads(data)
+        self._load(msg["spans_key"], msg["rules"], msg["lexicon"])
+        return self
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "cfg.json", {"spans_key": self.spans_key})
+        (path / CONTEXT_FILE).write_text(self._rules_text, encoding="utf-8")
+        (path / LEXICON_FILE).write_text(self._lexicon_text, encoding="utf-8")
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> ContextAnnotator:
+        path = ensure_path(path)
+        self._load(srsly.read_json(path / "cfg.json")["spans_key"],
+                   (path / CONTEXT_FILE).read_text(encoding="utf-8"),
+                   (path / LEXICON_FILE).read_text(encoding="utf-8"))
+        return self
+
+    def _load(self, spans_key: str, rules: str, lexicon: str) -> None:
+        self.spans_key, self._rules_text, self._lexicon_text = spans_key, rules, lexicon
+        self._compile()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for attr in ("matcher", "couples_matcher", "rules"):
+            state.pop(attr, None)
+        state["_compiled"] = False
+        return state
+
+
+_QUOTE_RULE = ContextRule(id="_quote", category="boundary", seq="_")
+
+
+@Language.factory("rapport_context", default_config={"spans_key": SPANS_KEY},
+                  requires=["doc.spans"])
+def make_context(nlp: Language, name: str, spans_key: str) -> ContextAnnotator:
+    """Factory of the ``rapport_context`` component (entry point ``spacy_factories``)."""
+    return ContextAnnotator(nlp, name, spans_key=spans_key)
+
+
+__all__ = ["MODIFIERS", "ContextAnnotator", "default_experiencer", "expected_experiencers",
+           "is_finding", "make_context"]

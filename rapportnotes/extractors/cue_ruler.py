@@ -1,0 +1,349 @@
+"""The ``rapport_cues`` pipeline component: finds phrases that name alliance cues.
+
+Rules are data (``patterns/cues.jsonl`` and the word lists in ``patterns/lexicon.jsonl``),
+compiled to spaCy ``Matcher`` patterns over LEMMA and LOWER. Matches go to the span group
+``doc.spans["rapport_cues"]`` with the taxonomy label as ``span.label_`` and the rule id as
+``span.id_``; whether a mention is negated, planned, historical or someone else's is decided
+afterwards by the ``rapport_context`` component.
+
+Speed: lemmas come from the spacy-lookups-data English lookup table, applied to the whole
+doc at once with numpy (no per-token Python loop), and the Matcher only runs on sentences that
+contain at least one *anchor* word of some rule (a required word of the pattern, in any
+inflection). Docs that already carry lemmas (a statistical pipeline) keep them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import srsly
+from spacy.attrs import LEMMA, LOWER, SENT_START
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+from spacy.util import ensure_path
+
+from .rules import (
+    CUE_FILE,
+    LEXICON_FILE,
+    Compiler,
+    CueRule,
+    anchor_words,
+    load_lexicon,
+    packaged_text,
+    read_jsonl,
+)
+
+SPANS_KEY = "rapport_cues"
+_LEMMA_TABLE_FILE = "lemma_lookup.msgpack"
+
+
+def packaged_lemma_table() -> dict[str, str]:
+    """The English lookup lemma table from spacy-lookups-data (lower-cased keys)."""
+    return dict(_cached_lemma_table())
+
+
+_TABLE: dict[str, str] | None = None
+
+
+def _cached_lemma_table() -> dict[str, str]:
+    global _TABLE
+    if _TABLE is None:
+        from spacy.lookups import load_lookups
+
+        table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+        merged: dict[str, str] = {}
+        for key, value in table.items():
+            if isinstance(key, str):
+                merged.setdefault(key.lower(), str(value).lower())
+        _TABLE = merged
+    return _TABLE
+
+
+class LemmaLookup:
+    """A lower-case lemma lookup applied to a whole doc with numpy."""
+
+    def __init__(self, table: dict[str, str]):
+        self.table = table
+        self._arrays: tuple[Any, Any] | None = None
+        self._forms_of: dict[str, set[str]] | None = None
+
+    def lemma(self, word: str) -> str:
+        low = word.lower()
+        return self.table.get(low, low)
+
+    @property
+    def forms_of(self) -> dict[str, set[str]]:
+        """Inverse table: lemma -> its inflected forms."""
+        if self._forms_of is None:
+            inv: dict[str, set[str]] = {}
+            for form, lemma in self.table.items():
+                inv.setdefault(lemma, set()).add(form)
+            self._forms_of = inv
+        return self._forms_of
+
+    def _hash_arrays(self, strings) -> tuple[Any, Any]:
+        if self._arrays is None:
+            keys = np.fromiter((strings.add(k) for k in self.table), dtype=np.uint64,
+                               count=len(self.table))
+            vals = np.fromiter((strings.add(v) for v in self.table.values()), dtype=np.uint64,
+                               count=len(self.table))
+            order = np.argsort(keys)
+            self._arrays = (keys[order], vals[order])
+        return self._arrays
+
+    def apply(self, doc: Doc, lowers: Any) -> Any:
+        """Set ``token.lemma`` on every token of ``doc``; return the lemma hash array."""
+        keys, vals = self._hash_arrays(doc.vocab.strings)
+        if not len(keys):
+            lemmas = lowers
+        else:
+            idx = np.searchsorted(keys, lowers)
+            idx[idx >= len(keys)] = 0
+            lemmas = np.where(keys[idx] == lowers, vals[idx], lowers)
+        doc.from_array([LEMMA], lemmas.reshape(-1, 1))
+        return lemmas
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"table": self.table}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["table"])  # type: ignore[misc]
+
+
+def _expand(words: Iterable[str], lexicon: dict) -> list[str]:
+    """Words of a ``require_sentence`` list, with ``@name`` lexicon entries spelled out."""
+    out: list[str] = []
+    for word in words:
+        if word.startswith("@"):
+            entry = lexicon.get(word[1:])
+            if entry is None:
+                from .rules import RuleFileError
+
+                raise RuleFileError(f"{CUE_FILE}: unknown lexicon entry {word!r}")
+            out.extend(entry.values)
+        else:
+            out.append(word)
+    return out
+
+
+class CueRuler:
+    """Match cue phrases from JSONL rules into ``doc.spans[spans_key]``.
+
+    ``cue_rules``, ``lexicon`` and ``lemma_table`` default to the packaged data; a saved
+    pipeline carries its own copies (see :meth:`to_disk`), so it keeps working the same even
+    if the installed package's rules change.
+    """
+
+    def __init__(
+        self,
+        nlp: Language,
+        name: str = "rapport_cues",
+        *,
+        spans_key: str = SPANS_KEY,
+        lemmatize: bool = True,
+        prefilter: bool = True,
+        cue_rules: str | None = None,
+        lexicon: str | None = None,
+    ) -> None:
+        self.nlp = nlp
+        self.name = name
+        self.spans_key = spans_key
+        self.lemmatize = lemmatize
+        self.prefilter = prefilter
+        self._cue_text = cue_rules if cue_rules is not None else packaged_text(CUE_FILE)
+        self._lexicon_text = lexicon if lexicon is not None else packaged_text(LEXICON_FILE)
+        self._lemmas: LemmaLookup | None = None
+        self._compiled = False
+
+    # ------------------------------------------------------------------ set-up
+    @property
+    def lemmas(self) -> LemmaLookup:
+        if self._lemmas is None:
+            self._lemmas = LemmaLookup(_cached_lemma_table())
+        return self._lemmas
+
+    def _compile(self) -> None:
+        rules: list[CueRule] = read_jsonl(self._cue_text, CueRule, CUE_FILE)
+        lexicon = load_lexicon(self._lexicon_text)
+        compiler = Compiler(lexicon, self.lemmas.table)
+        strings = self.nlp.vocab.strings
+        self.matcher = Matcher(self.nlp.vocab, validate=True)
+        self.rules: dict[int, CueRule] = {}
+        anchors: set[str] | None = set()
+        seen: set[str] = set()
+        from .rules import RuleFileError
+
+        for rule in rules:
+            if rule.id in seen:
+                raise RuleFileError(f"{CUE_FILE}: duplicate rule id {rule.id!r}")
+            seen.add(rule.id)
+            pattern = compiler.pattern_of(rule, CUE_FILE, rule.id)
+            key = strings.add(rule.id)
+            try:
+                self.matcher.add(rule.id, [pattern])
+            except Exception as exc:  # spaCy's pattern validation
+                raise RuleFileError(f"{CUE_FILE}, rule {rule.id!r}: {exc}") from None
+            self.rules[key] = rule
+            if rule.exclude is None and anchors is not None:
+                words = anchor_words(pattern, self.lemmas.forms_of)
+                anchors = None if words is None else anchors | words
+        self._anchors = (None if anchors is None else
+                         np.array(sorted(strings.add(w) for w in anchors), dtype=np.uint64))
+        self._required = {
+            key: np.array(sorted({strings.add(compiler.lemma(w))
+                                  for w in _expand(rule.require_sentence, lexicon)}),
+                          dtype=np.uint64)
+            for key, rule in self.rules.items() if rule.require_sentence
+        }
+        self._compiled = True
+
+    # ------------------------------------------------------------------ running
+    def __call__(self, doc: Doc) -> Doc:
+        if not self._compiled:
+            self._compile()
+        n = len(doc)
+        spans: list[Span] = []
+        if n:
+            lowers = doc.to_array(LOWER)
+            if self.prefilter and self._anchors is not None:
+                hits = np.isin(lowers, self._anchors)
+                if not hits.any():
+                    doc.spans[self.spans_key] = []
+                    return doc
+            else:
+                hits = np.ones(n, dtype=bool)
+            if self.lemmatize and not doc.has_annotation("LEMMA"):
+                lemmas = self.lemmas.apply(doc, lowers)
+            else:
+                lemmas = doc.to_array(LEMMA)
+            spans = self._match(doc, hits, lemmas)
+        doc.spans[self.spans_key] = spans
+        return doc
+
+    def _match(self, doc: Doc, hits: Any, lemmas: Any) -> list[Span]:
+        sent_start = doc.to_array(SENT_START).astype(np.int64) if doc.has_annotation(
+            "SENT_START") else np.zeros(len(doc), dtype=np.int64)
+        is_start = sent_start == 1
+        is_start[0] = True
+        sent_id = np.cumsum(is_start) - 1
+        starts = np.flatnonzero(is_start)
+        ends = np.append(starts[1:], len(doc))
+        wanted = np.unique(sent_id[hits])
+        raw: list[tuple[int, int, int]] = []
+        # run the matcher over maximal runs of consecutive candidate sentences
+        run_start = None
+        prev = None
+        for sid in [*wanted.tolist(), None]:
+            if run_start is not None and (sid is None or sid != prev + 1):
+                s, e = int(starts[run_start]), int(ends[prev])
+                raw.extend((k, s + a, s + b) for k, a, b in self.matcher(doc[s:e]))
+                run_start = None
+            if sid is not None and run_start is None:
+                run_start = sid
+            prev = sid
+        if not raw:
+            return []
+        keep: list[tuple[int, int, CueRule]] = []
+        excludes: list[tuple[int, int, CueRule]] = []
+        for key, s, e in raw:
+            if sent_id[s] != sent_id[e - 1]:
+                continue
+            rule = self.rules[key]
+            if rule.exclude is not None:
+                excludes.append((s, e, rule))
+                continue
+            req = self._required.get(key)
+            if req is not None:
+                sid = sent_id[s]
+                if not np.isin(lemmas[starts[sid]:ends[sid]], req).any():
+                    continue
+            keep.append((s, e, rule))
+        return self._resolve(doc, keep, excludes)
+
+    @staticmethod
+    def _resolve(doc: Doc, keep: list[tuple[int, int, CueRule]],
+                 excludes: list[tuple[int, int, CueRule]]) -> list[Span]:
+        def excluded(s: int, e: int, label: str) -> bool:
+            cat = label.split(".", 1)[0]
+            return any(xs < e and s < xe and (label in r.exclude or cat in r.exclude)
+                       for xs, xe, r in excludes if r.exclude)
+
+        # per label, longest match first; drop same-label overlaps
+        keep.sort(key=lambda m: (m[0] - m[1], m[0]))
+        taken: dict[str, list[tuple[int, int]]] = {}
+        out: list[Span] = []
+        for s, e, rule in keep:
+            label = rule.label or ""
+            spans = taken.setdefault(label, [])
+            if any(ts < e and s < te for ts, te in spans) or excluded(s, e, label):
+                continue
+            spans.append((s, e))
+            out.append(Span(doc, s, e, label=label, span_id=rule.id))
+        out.sort(key=lambda sp: (sp.start, sp.end, sp.label_))
+        return out
+
+    # ------------------------------------------------------------------ serialisation
+    def _cfg(self) -> dict[str, Any]:
+        return {"spans_key": self.spans_key, "lemmatize": self.lemmatize,
+                "prefilter": self.prefilter}
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        return srsly.msgpack_dumps({"cfg": self._cfg(), "cues": self._cue_text,
+                                    "lexicon": self._lexicon_text,
+                                    "lemmas": self.lemmas.table})
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> CueRuler:
+        msg = srsly.msgpack_loads(data)
+        self._load(msg["cfg"], msg["cues"], msg["lexicon"], msg["lemmas"])
+        return self
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "cfg.json", self._cfg())
+        (path / CUE_FILE).write_text(self._cue_text, encoding="utf-8")
+        (path / LEXICON_FILE).write_text(self._lexicon_text, encoding="utf-8")
+        srsly.write_msgpack(path / _LEMMA_TABLE_FILE, self.lemmas.table)
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> CueRuler:
+        path = ensure_path(path)
+        self._load(srsly.read_json(path / "cfg.json"),
+                   (path / CUE_FILE).read_text(encoding="utf-8"),
+                   (path / LEXICON_FILE).read_text(encoding="utf-8"),
+                   srsly.read_msgpack(path / _LEMMA_TABLE_FILE))
+        return self
+
+    def _load(self, cfg: dict[str, Any], cues: str, lexicon: str, lemmas: dict) -> None:
+        self.spans_key = cfg.get("spans_key", self.spans_key)
+        self.lemmatize = cfg.get("lemmatize", self.lemmatize)
+        self.prefilter = cfg.get("prefilter", self.prefilter)
+        self._cue_text, self._lexicon_text = cues, lexicon
+        self._lemmas = LemmaLookup(dict(lemmas))
+        self._compiled = False
+        self._compile()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for attr in ("matcher", "rules", "_anchors", "_required"):
+            state.pop(attr, None)
+        state["_compiled"] = False
+        return state
+
+
+@Language.factory(
+    "rapport_cues",
+    default_config={"spans_key": SPANS_KEY, "lemmatize": True, "prefilter": True},
+    assigns=["doc.spans", "token.lemma"],
+)
+def make_cue_ruler(nlp: Language, name: str, spans_key: str, lemmatize: bool,
+                   prefilter: bool) -> CueRuler:
+    """Factory of the ``rapport_cues`` component (entry point ``spacy_factories``)."""
+    return CueRuler(nlp, name, spans_key=spans_key, lemmatize=lemmatize, prefilter=prefilter)
+
+
+__all__: list[str] = ["SPANS_KEY", "CueRuler", "LemmaLookup", "make_cue_ruler"]
+_unused: Callable | None = None
