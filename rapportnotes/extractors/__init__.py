@@ -53,6 +53,8 @@ CLINICAL_ABBREVIATIONS = (
     "wk.", "wks.", "hr.", "hrs.", "dr.", "mr.", "mrs.", "ms.", "vs.", "e.g.", "i.e.", "sx.",
     "f/u.", "yo.", "y.o.", "mo.", "mos.", "yr.", "yrs.", "sess.", "ther.",
 )
+#: Slashed shorthand kept as one token ("c/o" complains of, "w/o" without, "f/u" follow-up).
+CLINICAL_SHORTHAND = ("c/o", "w/o", "w/", "f/u", "h/o", "s/p", "d/t", "b/c", "r/o", "n/s")
 _SENT_CHARS = [".", "!", "?", "\n", "\n\n", "\n\n\n", " \n", "\n ", "…", "։", "؟", "。", "！", "？"]
 #: Longest text handed to spaCy at once; longer texts are cut at paragraph/line breaks.
 CHUNK_CHARS = 100_000
@@ -68,7 +70,7 @@ def build_pipeline(base: str | None = None) -> Language:
     """
     if base is None:
         nlp = spacy.blank("en")
-        for abbr in CLINICAL_ABBREVIATIONS:
+        for abbr in (*CLINICAL_ABBREVIATIONS, *CLINICAL_SHORTHAND):
             for form in {abbr, abbr.capitalize(), abbr.upper()}:
                 nlp.tokenizer.add_special_case(form, [{"ORTH": form}])
         nlp.add_pipe("sentencizer", config={"punct_chars": _SENT_CHARS})

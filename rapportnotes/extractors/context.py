@@ -49,6 +49,7 @@ MODIFIERS = ("negated", "hypothetical", "historical", "uncertain")
 _QUOTES = frozenset({"'", '"', "“", "”", "‘", "’", "``", "''"})
 _USER_KEY = "rapport_context"
 _DETERMINERS = frozenset({"the", "this", "a", "an", "both", "our"})
+_SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "i"})
 
 
 def expected_experiencers(label: str) -> frozenset[str]:
@@ -93,8 +94,9 @@ class ContextAnnotator:
 
     def __init__(self, nlp: Language, name: str = "rapport_context", *,
                  spans_key: str = SPANS_KEY, context_rules: str | None = None,
-                 lexicon: str | None = None) -> None:
+                 lexicon: str | None = None, implicit_subject: bool = True) -> None:
         self.nlp = nlp
+        self.implicit_subject = implicit_subject
         self.name = name
         self.spans_key = spans_key
         self._rules_text = context_rules if context_rules is not None else packaged_text(
@@ -214,23 +216,71 @@ class ContextAnnotator:
 
     def _experiencer(self, doc: Doc, s: int, e: int, cue: Span,
                      hits: dict[str, list[_Hit]]) -> str:
-        boundary_ends = {h.end for h in hits.get("boundary", ())}
+        """Who the cue is about; None when the sentence names nobody before it."""
+        rule = self._actor_before(doc, s, cue, hits) or self._agent_after(doc, e, cue, hits)
+        if rule is None:
+            return self._implicit_subject(doc, s, e, cue, hits)
+        if rule.couples_experiencer and self._couples(doc):
+            return rule.couples_experiencer
+        return rule.experiencer or "client"
+
+    def _actor_before(self, doc: Doc, s: int, cue: Span,
+                      hits: dict[str, list[_Hit]]) -> ContextRule | None:
+        """The nearest actor before the cue that stands where a subject can stand."""
+        bounds = hits.get("boundary", ())
+        boundary_ends = {h.end for h in bounds} | {h.end for h in hits.get("terminate", ())}
+        report_ends = {h.end for h in bounds if h.rule.id.startswith("bd-report")}
+        quotes = hits["_quotes"]
         best: _Hit | None = None
         for actor in hits.get("actor", ()):
             if actor.end > cue.start or self._region(actor.start, hits) is not None:
                 continue
+            if actor.end < len(doc) and doc[actor.end].lower_ in ("'s", "’s", "'"):
+                continue  # a possessor ("her sister's death"), not a subject
             first = actor.start
             if first > s and doc[first - 1].lower_ in _DETERMINERS:
                 first -= 1  # "the client", "this writer"
-            subject = (first == s or first in boundary_ends or doc[first - 1].is_punct)
-            if subject and (best is None or actor.end > best.end):
+            subject = (first == s or first in boundary_ends or doc[first - 1].is_punct
+                       or doc[actor.start].lower_ in _SUBJECT_PRONOUNS
+                       or actor.end == cue.start)
+            if not subject:
+                continue
+            if first in report_ends and actor.end != cue.start and any(
+                    actor.end <= q.start and q.end <= cue.start for q in quotes):
+                continue  # subject of reported speech ('said writer "doesn't get it" and left')
+            if best is None or actor.end > best.end:
                 best = actor
-        if best is None:
+        return best.rule if best is not None else None
+
+    @staticmethod
+    def _agent_after(doc: Doc, e: int, cue: Span,
+                     hits: dict[str, list[_Hit]]) -> ContextRule | None:
+        """A passive agent or outside setting right after the cue ("cancelled by clinician",
+        "quiet at her family reunion", "short answers to her supervisor")."""
+        terms = [h.start for h in hits.get("terminate", ())]
+        for agent in hits.get("agent", ()):
+            limit = agent.rule.max_scope or 4
+            if cue.end <= agent.start <= cue.end + limit and not any(
+                    cue.end <= t < agent.start for t in terms):
+                return agent.rule
+        return None
+
+    def _implicit_subject(self, doc: Doc, s: int, e: int, cue: Span,
+                          hits: dict[str, list[_Hit]]) -> str:
+        """Telegraphic notes drop the subject: a subjectless sentence is about whoever its
+        first subjectless cue is about by default (a client behaviour or a therapist
+        strategy), so "Arrived late ... and apologized" stays the client's apology."""
+        if not self.implicit_subject:
             return default_experiencer(cue.label_)
-        rule = best.rule
-        if rule.couples_experiencer and self._couples(doc):
-            return rule.couples_experiencer
-        return rule.experiencer or "client"
+        first: Span | None = None
+        for other in cue.doc.spans[self.spans_key]:
+            if other.start < s or other.start >= cue.start:
+                continue
+            if self._actor_before(doc, s, other, hits) is None:
+                if first is None or (other.start, not other.label_.startswith("repair.")) < (
+                        first.start, not first.label_.startswith("repair.")):
+                    first = other
+        return default_experiencer((first or cue).label_)
 
     def _couples(self, doc: Doc) -> bool:
         """Whether the note is about a couples/family session (cached per doc)."""

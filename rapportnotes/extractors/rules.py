@@ -119,6 +119,7 @@ ContextCategory = Literal[
     "actor",  # names who acts (experiencer), see ``experiencer``
     "boundary",  # a word after which a clause's subject may start ("and", "when", "said")
     "couples",  # marks a couples/family session: unpossessed spouses are clients
+    "agent",  # right after a cue: passive agent / outside setting ("by clinician", "at work")
 ]
 
 
@@ -143,8 +144,8 @@ class ContextRule(_PatternRule):
 
     @model_validator(mode="after")
     def _actor_has_experiencer(self) -> ContextRule:
-        if (self.category == "actor") != (self.experiencer is not None):
-            raise ValueError("'experiencer' is required for actors and only for actors")
+        if (self.category in ("actor", "agent")) != (self.experiencer is not None):
+            raise ValueError("'experiencer' is required for actors/agents and only for them")
         return self
 
     def applies(self, label: str) -> bool:
