@@ -170,11 +170,20 @@ class ContextAnnotator:
                            and doc[i - 1].whitespace_ == "")]
         regions = [(quotes[i], quotes[i + 1]) for i in range(0, len(quotes) - 1, 2)]
         out["_quotes"] = [_Hit(a, b + 1, _QUOTE_RULE) for a, b in regions]
+        parens, stack = [], []
+        for i in range(s, e):
+            if doc[i].text == "(":
+                stack.append(i)
+            elif doc[i].text == ")" and stack:
+                parens.append(_Hit(stack.pop(), i + 1, _QUOTE_RULE))
+        out["_regions"] = out["_quotes"] + parens
         return out
 
     @staticmethod
-    def _region(pos: int, hits: dict[str, list[_Hit]]) -> tuple[int, int] | None:
-        for q in hits["_quotes"]:
+    def _region(pos: int, hits: dict[str, list[_Hit]], key: str = "_quotes"
+                ) -> tuple[int, int] | None:
+        """The quotation (or, with key="_regions", quotation/parenthesis) holding ``pos``."""
+        for q in hits[key]:
             if q.start <= pos < q.end:
                 return q.start, q.end
         return None
@@ -184,7 +193,7 @@ class ContextAnnotator:
         terms = sorted(h.start for h in hits.get("terminate", ()))
         term_ends = sorted(h.end for h in hits.get("terminate", ()))
         flags = []
-        cue_region = self._region(cue.start, hits)
+        cue_region = self._region(cue.start, hits, "_regions")
         for cat in MODIFIERS:
             found = False
             for trig in hits.get(cat, ()):
@@ -193,7 +202,7 @@ class ContextAnnotator:
                 if trig.start < cue.end and cue.start < trig.end:
                     continue  # the cue's own words ("did not attend")
                 lo, hi = s, e
-                region = self._region(trig.start, hits)
+                region = self._region(trig.start, hits, "_regions")
                 if region is not None:
                     lo, hi = region
                     if cue_region != region:
@@ -217,7 +226,7 @@ class ContextAnnotator:
     def _experiencer(self, doc: Doc, s: int, e: int, cue: Span,
                      hits: dict[str, list[_Hit]]) -> str:
         """Who the cue is about; None when the sentence names nobody before it."""
-        rule = self._actor_before(doc, s, cue, hits) or self._agent_after(doc, e, cue, hits)
+        rule = self._agent_after(doc, e, cue, hits) or self._actor_before(doc, s, cue, hits)
         if rule is None:
             return self._implicit_subject(doc, s, e, cue, hits)
         if rule.couples_experiencer and self._couples(doc):
@@ -260,7 +269,7 @@ class ContextAnnotator:
         terms = [h.start for h in hits.get("terminate", ())]
         for agent in hits.get("agent", ()):
             limit = agent.rule.max_scope or 4
-            if cue.end <= agent.start <= cue.end + limit and not any(
+            if cue.start < agent.start <= cue.end + limit and agent.end > cue.end and not any(
                     cue.end <= t < agent.start for t in terms):
                 return agent.rule
         return None

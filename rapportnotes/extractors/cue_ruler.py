@@ -14,7 +14,7 @@ inflection). Docs that already carry lemmas (a statistical pipeline) keep them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -41,24 +41,20 @@ SPANS_KEY = "rapport_cues"
 _LEMMA_TABLE_FILE = "lemma_lookup.msgpack"
 
 
-def packaged_lemma_table() -> dict[str, str]:
-    """The English lookup lemma table from spacy-lookups-data (lower-cased keys)."""
-    return dict(_cached_lemma_table())
-
-
 _TABLE: dict[str, str] | None = None
 
 
 def _cached_lemma_table() -> dict[str, str]:
+    """The spacy-lookups-data English lemma lookup table, read once per process."""
     global _TABLE
     if _TABLE is None:
-        from spacy.lookups import load_lookups
+        import spacy_lookups_data
 
-        table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+        path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lemma_lookup.json.gz"
+        table = srsly.read_gzip_json(path)
         merged: dict[str, str] = {}
         for key, value in table.items():
-            if isinstance(key, str):
-                merged.setdefault(key.lower(), str(value).lower())
+            merged.setdefault(str(key).lower(), str(value).lower())
         _TABLE = merged
     return _TABLE
 
@@ -346,4 +342,3 @@ def make_cue_ruler(nlp: Language, name: str, spans_key: str, lemmatize: bool,
 
 
 __all__: list[str] = ["SPANS_KEY", "CueRuler", "LemmaLookup", "make_cue_ruler"]
-_unused: Callable | None = None
