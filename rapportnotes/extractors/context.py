@@ -49,6 +49,11 @@ MODIFIERS = ("negated", "hypothetical", "historical", "uncertain")
 _QUOTES = frozenset({"'", '"', "“", "”", "‘", "’", "``", "''"})
 _USER_KEY = "rapport_context"
 _DETERMINERS = frozenset({"the", "this", "a", "an", "both", "our"})
+_NOT_NAMES = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
+    "friday", "saturday", "sunday", "today", "writer", "therapist", "client", "when",
+    "then", "during", "after", "before", "while", "telehealth", "session", "later"})
 _SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "i"})
 
 
@@ -109,6 +114,8 @@ class ContextAnnotator:
 
         rules: list[ContextRule] = read_jsonl(self._rules_text, ContextRule, CONTEXT_FILE)
         compiler = Compiler(load_lexicon(self._lexicon_text), _cached_lemma_table())
+        table = _cached_lemma_table()
+        self._known_words = frozenset(table) | frozenset(table.values()) | _NOT_NAMES
         self.matcher = Matcher(self.nlp.vocab, validate=True)
         self.couples_matcher = Matcher(self.nlp.vocab, validate=True)
         self.rules: dict[int, ContextRule] = {}
@@ -226,6 +233,8 @@ class ContextAnnotator:
     def _experiencer(self, doc: Doc, s: int, e: int, cue: Span,
                      hits: dict[str, list[_Hit]]) -> str:
         """Who the cue is about; None when the sentence names nobody before it."""
+        if cue.kb_id_:  # the cue phrase names its own subject ("tension eased")
+            return cue.kb_id_
         rule = self._agent_after(doc, e, cue, hits) or self._actor_before(doc, s, cue, hits)
         if rule is None:
             return self._implicit_subject(doc, s, e, cue, hits)
@@ -259,6 +268,13 @@ class ContextAnnotator:
                 continue  # subject of reported speech ('said writer "doesn't get it" and left')
             if best is None or actor.end > best.end:
                 best = actor
+        lo = best.end if best is not None else s
+        for i in range(cue.start - 1, lo - 1, -1):  # a client's name ("..., Kayla steered")
+            tok = doc[i]
+            if (i > s and tok.is_title and len(tok) > 2 and tok.is_alpha
+                    and (doc[i - 1].is_punct or i in boundary_ends)
+                    and tok.lower_ not in self._known_words):
+                return _NAME_RULE
         return best.rule if best is not None else None
 
     @staticmethod
@@ -268,6 +284,10 @@ class ContextAnnotator:
         "quiet at her family reunion", "short answers to her supervisor")."""
         terms = [h.start for h in hits.get("terminate", ())]
         for agent in hits.get("agent", ()):
+            if not agent.rule.applies(cue.label_):
+                continue
+            if agent.end < len(doc) and doc[agent.end].lower_ in ("'s", "’s"):
+                continue  # "to his daughter's soccer season": a possessor, not a person
             limit = agent.rule.max_scope or 4
             if cue.start < agent.start <= cue.end + limit and agent.end > cue.end and not any(
                     cue.end <= t < agent.start for t in terms):
@@ -335,13 +355,14 @@ class ContextAnnotator:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for attr in ("matcher", "couples_matcher", "rules"):
+        for attr in ("matcher", "couples_matcher", "rules", "_known_words"):
             state.pop(attr, None)
         state["_compiled"] = False
         return state
 
 
 _QUOTE_RULE = ContextRule(id="_quote", category="boundary", seq="_")
+_NAME_RULE = ContextRule(id="_name", category="actor", experiencer="client", seq="_")
 
 
 @Language.factory("rapport_context", default_config={"spans_key": SPANS_KEY},

@@ -278,7 +278,8 @@ class CueRuler:
             if any(ts < e and s < te for ts, te in spans) or excluded(s, e, label):
                 continue
             spans.append((s, e))
-            out.append(Span(doc, s, e, label=label, span_id=rule.id))
+            out.append(Span(doc, s, e, label=label, span_id=rule.id,
+                            kb_id=rule.experiencer or ""))
         out.sort(key=lambda sp: (sp.start, sp.end, sp.label_))
         return out
 

@@ -95,6 +95,9 @@ class CueRule(_PatternRule):
     label: str | None = None
     exclude: list[str] | None = None
     require_sentence: list[str] | None = None
+    experiencer: Experiencer | None = Field(
+        None, description="fixed experiencer when the phrase names its own subject "
+        "('tension eased', 'her stance softened')")
 
     @field_validator("label")
     @classmethod
