@@ -26,12 +26,12 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import ensure_path
 
+from .anchored import AnchoredMatcher
 from .rules import (
     CUE_FILE,
     LEXICON_FILE,
     Compiler,
     CueRule,
-    anchor_words,
     load_lexicon,
     packaged_text,
     read_jsonl,
@@ -167,9 +167,9 @@ class CueRuler:
         lexicon = load_lexicon(self._lexicon_text)
         compiler = Compiler(lexicon, self.lemmas.table)
         strings = self.nlp.vocab.strings
-        self.matcher = Matcher(self.nlp.vocab, validate=True)
+        validator = Matcher(self.nlp.vocab, validate=True)
+        self.matcher = AnchoredMatcher(self.nlp.vocab, self.lemmas.forms_of)
         self.rules: dict[int, CueRule] = {}
-        anchors: set[str] | None = set()
         seen: set[str] = set()
         from .rules import RuleFileError
 
@@ -180,15 +180,11 @@ class CueRuler:
             pattern = compiler.pattern_of(rule, CUE_FILE, rule.id)
             key = strings.add(rule.id)
             try:
-                self.matcher.add(rule.id, [pattern])
+                validator.add(rule.id, [pattern])
             except Exception as exc:  # spaCy's pattern validation
                 raise RuleFileError(f"{CUE_FILE}, rule {rule.id!r}: {exc}") from None
+            self.matcher.add(rule.id, pattern)
             self.rules[key] = rule
-            if rule.exclude is None and anchors is not None:
-                words = anchor_words(pattern, self.lemmas.forms_of)
-                anchors = None if words is None else anchors | words
-        self._anchors = (None if anchors is None else
-                         np.array(sorted(strings.add(w) for w in anchors), dtype=np.uint64))
         self._required = {
             key: np.array(sorted({strings.add(compiler.lemma(w))
                                   for w in _expand(rule.require_sentence, lexicon)}),
@@ -205,49 +201,36 @@ class CueRuler:
         spans: list[Span] = []
         if n:
             lowers = doc.to_array(LOWER)
-            if self.prefilter and self._anchors is not None:
-                hits = np.isin(lowers, self._anchors)
-                if not hits.any():
-                    doc.spans[self.spans_key] = []
-                    return doc
-            else:
-                hits = np.ones(n, dtype=bool)
-            if self.lemmatize and not doc.has_annotation("LEMMA"):
-                lemmas = self.lemmas.apply(doc, lowers)
-            else:
-                lemmas = doc.to_array(LEMMA)
-            spans = self._match(doc, hits, lemmas)
+            hits = self.matcher.anchors_in(lowers)
+            if not self.prefilter or self.matcher.has_unanchored or hits.any():
+                if self.lemmatize and not doc.has_annotation("LEMMA"):
+                    lemmas = self.lemmas.apply(doc, lowers)
+                else:
+                    lemmas = doc.to_array(LEMMA)
+                spans = self._match(doc, lowers, hits, lemmas)
         doc.spans[self.spans_key] = spans
         return doc
 
-    def _match(self, doc: Doc, hits: Any, lemmas: Any) -> list[Span]:
-        sent_start = doc.to_array(SENT_START).astype(np.int64) if doc.has_annotation(
-            "SENT_START") else np.zeros(len(doc), dtype=np.int64)
-        is_start = sent_start == 1
+    def _match(self, doc: Doc, lowers: Any, hits: Any, lemmas: Any) -> list[Span]:
+        if doc.has_annotation("SENT_START"):
+            is_start = doc.to_array(SENT_START).astype(np.int64) == 1
+        else:
+            is_start = np.zeros(len(doc), dtype=bool)
         is_start[0] = True
         sent_id = np.cumsum(is_start) - 1
         starts = np.flatnonzero(is_start)
         ends = np.append(starts[1:], len(doc))
-        wanted = np.unique(sent_id[hits])
-        raw: list[tuple[int, int, int]] = []
-        # run the matcher over maximal runs of consecutive candidate sentences
-        run_start = None
-        prev = None
-        for sid in [*wanted.tolist(), None]:
-            if run_start is not None and (sid is None or sid != prev + 1):
-                s, e = int(starts[run_start]), int(ends[prev])
-                raw.extend((k, s + a, s + b) for k, a, b in self.matcher(doc[s:e]))
-                run_start = None
-            if sid is not None and run_start is None:
-                run_start = sid
-            prev = sid
+        if self.prefilter and not self.matcher.has_unanchored:
+            wanted = np.unique(sent_id[hits]).tolist()
+        else:
+            wanted = range(len(starts))
+        bounds = [(int(starts[i]), int(ends[i])) for i in wanted]
+        raw = self.matcher(doc, lowers, bounds, hits)
         if not raw:
             return []
         keep: list[tuple[int, int, CueRule]] = []
         excludes: list[tuple[int, int, CueRule]] = []
         for key, s, e in raw:
-            if sent_id[s] != sent_id[e - 1]:
-                continue
             rule = self.rules[key]
             if rule.exclude is not None:
                 excludes.append((s, e, rule))
@@ -325,7 +308,7 @@ class CueRuler:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for attr in ("matcher", "rules", "_anchors", "_required"):
+        for attr in ("matcher", "rules", "_required"):
             state.pop(attr, None)
         state["_compiled"] = False
         return state
