@@ -73,9 +73,22 @@ class AnchoredMatcher:
         self.forms_of = forms_of
         self._groups: dict[int, list[tuple[str, list[dict[str, Any]]]]] = {}
         self._always: list[tuple[str, list[dict[str, Any]]]] = []
+        self._direct_lower: dict[int, list[int]] = {}
+        self._direct_lemma: dict[int, list[int]] = {}
         self._compiled = False
 
     def add(self, key: str, pattern: list[dict[str, Any]]) -> None:
+        if len(pattern) == 1 and set(pattern[0]) <= {"LOWER", "LEMMA"} and len(pattern[0]) == 1:
+            (attr, spec), = pattern[0].items()
+            values = [spec] if isinstance(spec, str) else spec.get("IN") if isinstance(
+                spec, dict) and set(spec) == {"IN"} else None
+            if values is not None:  # one-token rule: a hash lookup, no Matcher
+                table = self._direct_lower if attr == "LOWER" else self._direct_lemma
+                k = self.vocab.strings.add(key)
+                for value in values:
+                    table.setdefault(self.vocab.strings.add(value), []).append(k)
+                self._compiled = False
+                return
         forms = _anchor(pattern, self.forms_of)
         if not forms:
             self._always.append((key, pattern))
@@ -96,34 +109,54 @@ class AnchoredMatcher:
                 matcher.add(key, [pattern])
             self._matchers[form] = (matcher, max(_reach(p) for _, p in entries))
         self._anchor_array = np.array(sorted(self._groups), dtype=np.uint64)
+        self._lower_array = np.array(sorted(self._direct_lower), dtype=np.uint64)
+        self._lemma_array = np.array(sorted(self._direct_lemma), dtype=np.uint64)
         self._always_matcher = Matcher(self.vocab)
         for key, pattern in self._always:
             self._always_matcher.add(key, [pattern])
         self._compiled = True
 
     def anchors_in(self, lowers: Any) -> Any:
-        """Boolean mask of tokens that are anchors of some pattern."""
+        """Boolean mask of tokens that may start work (anchors or one-token rules by LOWER).
+
+        One-token LEMMA rules are only looked up where this mask or ``has_unanchored``
+        leads to a sentence; their lemmas are checked in :meth:`__call__`.
+        """
         if not self._compiled:
             self._compile()
-        return np.isin(lowers, self._anchor_array)
+        return np.isin(lowers, self._anchor_array) | np.isin(lowers, self._lower_array)
+
+    def lemma_hits(self, lemmas: Any) -> Any:
+        """Boolean mask of tokens whose lemma is a one-token LEMMA rule."""
+        if not self._compiled:
+            self._compile()
+        return np.isin(lemmas, self._lemma_array)
 
     @property
     def has_unanchored(self) -> bool:
-        return bool(self._always)
+        return bool(self._always) or bool(self._direct_lemma)
 
     def __call__(self, doc: Any, lowers: Any, sent_bounds: Iterable[tuple[int, int]],
-                 hits: Any = None) -> set[tuple[int, int, int]]:
+                 hits: Any = None, lemmas: Any = None) -> set[tuple[int, int, int]]:
         """(match_id, start, end) of all matches inside the given sentences."""
         if not self._compiled:
             self._compile()
-        if hits is None:
-            hits = self.anchors_in(lowers)
         out: set[tuple[int, int, int]] = set()
+        anchored = np.isin(lowers, self._anchor_array)
+        direct_lower = np.isin(lowers, self._lower_array)
+        direct_lemma = (np.isin(lemmas, self._lemma_array) if lemmas is not None
+                        and len(self._lemma_array) else None)
         for s, e in sent_bounds:
             if self._always:
                 out.update((k, s + a, s + b) for k, a, b in self._always_matcher(doc[s:e]))
-            idx = np.flatnonzero(hits[s:e])
-            for i in idx.tolist():
+            for i in np.flatnonzero(direct_lower[s:e]).tolist():
+                i += s
+                out.update((k, i, i + 1) for k in self._direct_lower[int(lowers[i])])
+            if direct_lemma is not None:
+                for i in np.flatnonzero(direct_lemma[s:e]).tolist():
+                    i += s
+                    out.update((k, i, i + 1) for k in self._direct_lemma[int(lemmas[i])])
+            for i in np.flatnonzero(anchored[s:e]).tolist():
                 i += s
                 matcher, reach = self._matchers[int(lowers[i])]
                 lo, hi = max(s, i - reach + 1), min(e, i + reach)
@@ -132,4 +165,5 @@ class AnchoredMatcher:
 
     def __getstate__(self) -> dict[str, Any]:
         return {"vocab": self.vocab, "forms_of": None, "_groups": self._groups,
-                "_always": self._always, "_compiled": False}
+                "_always": self._always, "_direct_lower": self._direct_lower,
+                "_direct_lemma": self._direct_lemma, "_compiled": False}

@@ -28,11 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import srsly
+from spacy.attrs import LEMMA, LOWER
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import ensure_path
 
+from .anchored import AnchoredMatcher
 from .cue_ruler import SPANS_KEY
 from .rules import (
     CONTEXT_FILE,
@@ -110,13 +112,16 @@ class ContextAnnotator:
         self._compiled = False
 
     def _compile(self) -> None:
-        from .cue_ruler import _cached_lemma_table
+        from .cue_ruler import _cached_lemma_table  # noqa: I001
 
         rules: list[ContextRule] = read_jsonl(self._rules_text, ContextRule, CONTEXT_FILE)
         compiler = Compiler(load_lexicon(self._lexicon_text), _cached_lemma_table())
         table = _cached_lemma_table()
         self._known_words = frozenset(table) | frozenset(table.values()) | _NOT_NAMES
-        self.matcher = Matcher(self.nlp.vocab, validate=True)
+        from .cue_ruler import LemmaLookup
+
+        validator = Matcher(self.nlp.vocab, validate=True)
+        self.matcher = AnchoredMatcher(self.nlp.vocab, LemmaLookup(table).forms_of)
         self.couples_matcher = Matcher(self.nlp.vocab, validate=True)
         self.rules: dict[int, ContextRule] = {}
         seen: set[str] = set()
@@ -126,10 +131,13 @@ class ContextAnnotator:
             seen.add(rule.id)
             pattern = compiler.pattern_of(rule, CONTEXT_FILE, rule.id)
             try:
-                target = self.couples_matcher if rule.category == "couples" else self.matcher
-                target.add(rule.id, [pattern])
+                validator.add(rule.id, [pattern])
             except Exception as exc:
                 raise RuleFileError(f"{CONTEXT_FILE}, rule {rule.id!r}: {exc}") from None
+            if rule.category == "couples":
+                self.couples_matcher.add(rule.id, [pattern])
+            else:
+                self.matcher.add(rule.id, pattern)
             self.rules[self.nlp.vocab.strings.add(rule.id)] = rule
         self._compiled = True
 
@@ -144,8 +152,17 @@ class ContextAnnotator:
         for cue in cues:
             sent = cue.sent if doc.has_annotation("SENT_START") else doc[:]
             by_sent.setdefault((sent.start, sent.end), []).append(cue)
+        lowers, lemmas = doc.to_array(LOWER), doc.to_array(LEMMA)
+        raw = self.matcher(doc, lowers, list(by_sent), None, lemmas)
+        per_sent: dict[tuple[int, int], list[tuple[int, int, int]]] = {b: [] for b in by_sent}
+        bounds = sorted(by_sent)
+        for k, a, b in raw:
+            for s, e in bounds:
+                if s <= a < e:
+                    per_sent[(s, e)].append((k, a, b))
+                    break
         for (s, e), sent_cues in by_sent.items():
-            hits = self._hits(doc, s, e)
+            hits = self._hits(doc, s, e, per_sent[(s, e)])
             for cue in sent_cues:
                 flags = self._modifiers(doc, s, e, cue, hits)
                 exp = self._experiencer(doc, s, e, cue, hits)
@@ -153,8 +170,9 @@ class ContextAnnotator:
                     *flags, exp]
         return doc
 
-    def _hits(self, doc: Doc, s: int, e: int) -> dict[str, list[_Hit]]:
-        raw = [_Hit(s + a, s + b, self.rules[k]) for k, a, b in self.matcher(doc[s:e])]
+    def _hits(self, doc: Doc, s: int, e: int, matches: list[tuple[int, int, int]]
+              ) -> dict[str, list[_Hit]]:
+        raw = [_Hit(a, b, self.rules[k]) for k, a, b in matches]
         # longest first, no overlaps within one category
         raw.sort(key=lambda h: (h.start - h.end, h.start))
         out: dict[str, list[_Hit]] = {}

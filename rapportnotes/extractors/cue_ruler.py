@@ -202,7 +202,7 @@ class CueRuler:
         if n:
             lowers = doc.to_array(LOWER)
             hits = self.matcher.anchors_in(lowers)
-            if not self.prefilter or self.matcher.has_unanchored or hits.any():
+            if not self.prefilter or self.matcher.has_unanchored or hits.any():  # noqa: SIM102
                 if self.lemmatize and not doc.has_annotation("LEMMA"):
                     lemmas = self.lemmas.apply(doc, lowers)
                 else:
@@ -220,12 +220,13 @@ class CueRuler:
         sent_id = np.cumsum(is_start) - 1
         starts = np.flatnonzero(is_start)
         ends = np.append(starts[1:], len(doc))
-        if self.prefilter and not self.matcher.has_unanchored:
+        if self.prefilter and not self.matcher._always:
+            hits = hits | self.matcher.lemma_hits(lemmas)
             wanted = np.unique(sent_id[hits]).tolist()
         else:
             wanted = range(len(starts))
         bounds = [(int(starts[i]), int(ends[i])) for i in wanted]
-        raw = self.matcher(doc, lowers, bounds, hits)
+        raw = self.matcher(doc, lowers, bounds, hits, lemmas)
         if not raw:
             return []
         keep: list[tuple[int, int, CueRule]] = []
