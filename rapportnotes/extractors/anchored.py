@@ -11,6 +11,7 @@ restricted to sentences (matches never cross a sentence boundary).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -37,6 +38,30 @@ def _reach(pattern: list[dict[str, Any]]) -> int:
     return total
 
 
+_PROBS: dict[str, float] | None = None
+
+
+def _frequency(form: str) -> float:
+    """Relative frequency of ``form`` in English (spacy-lookups-data lexeme_prob), with
+    stop words, punctuation and clinical shorthand treated as very frequent."""
+    global _PROBS
+    if _PROBS is None:
+        from pathlib import Path
+
+        import spacy_lookups_data
+        import srsly
+
+        path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
+        _PROBS = {k.lower(): v for k, v in srsly.read_gzip_json(path).items()}
+    if form in STOP_WORDS or not any(c.isalnum() for c in form) or form in _CLINICAL_COMMON:
+        return 0.05
+    return math.exp(_PROBS.get(form, -16.0))
+
+
+_CLINICAL_COMMON = frozenset({"pt", "client", "cl", "writer", "therapist", "session", "sessions",
+                              "today", "said", "reported", "reports", "stated", "asked"})
+
+
 def _anchor(pattern: list[dict[str, Any]], forms_of: Mapping[str, Iterable[str]]
             ) -> set[str] | None:
     """Forms of the best required token of ``pattern`` (rare content words preferred)."""
@@ -58,8 +83,8 @@ def _anchor(pattern: list[dict[str, Any]], forms_of: Mapping[str, Iterable[str]]
                 forms.add(value.lower())
                 if attr == "LEMMA":
                     forms.update(forms_of.get(value, ()))
-            common = sum(1 for f in forms if f in STOP_WORDS or not any(c.isalnum() for c in f))
-            score = len(forms) + 200 * common
+            # expected hits per word of running text: rare anchors mean few matcher calls
+            score = sum(_frequency(f) for f in forms)
             if best is None or score < best[0]:
                 best = (score, forms)
     return None if best is None else best[1]
