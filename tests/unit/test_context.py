@@ -1,0 +1,114 @@
+"""Unit tests of the rapport_context component (ConText-style modifiers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rapportnotes.extractors import extract_cues
+
+
+def cue(text: str, label: str):
+    found = [c for c in extract_cues(text) if c.label == label]
+    assert found, f"{label} not found"
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["No signs of withdrawal; pt not guarded.", "Pt did not change the subject.",
+     "Denies complaints about therapy.", "Client was not defensive when drinking came up."],
+)
+def test_negated(text: str) -> None:
+    cues = extract_cues(text)
+    assert cues and not any(c.is_finding for c in cues)
+    assert any(c.negated for c in cues)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("If she becomes defensive, will slow the pace.", "confrontation.defends_self"),
+     ("Plan to explain the rationale next session.", "repair.rationale"),
+     ("Will monitor for ruptures; may invite feedback at the 6-wk review.",
+      "repair.invite_discussion"),
+     ("Pt may need to cancel next week.", "attendance.cancellation")],
+)
+def test_hypothetical(text: str, label: str) -> None:
+    c = cue(text, label)
+    assert c.hypothetical and not c.is_finding
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("Was guarded in earlier sessions.", "withdrawal.minimal_response"),
+     ("Previously refused homework.", "confrontation.rejects_intervention"),
+     ("History of no-shows.", "attendance.no_show"),
+     ("At intake pt was defensive about drinking.", "confrontation.defends_self"),
+     ("Used to laugh while describing the accident.", "withdrawal.content_affect_split")],
+)
+def test_historical(text: str, label: str) -> None:
+    c = cue(text, label)
+    assert c.historical and not c.is_finding
+
+
+def test_terminators_end_scope() -> None:
+    c = cue("Hx of no-shows; today arrived 10 min late.", "attendance.late")
+    assert c.is_finding
+    c = cue("Was withdrawn at intake, but today talkative and engaged.",
+            "engagement.participation")
+    assert c.is_finding
+    c = cue("No late arrivals this month; however pt left 10 min early.",
+            "attendance.left_early")
+    assert c.is_finding
+
+
+def test_last_weeks_session_counts_as_present() -> None:
+    assert cue("Cancelled last week's session by text.", "attendance.cancellation").is_finding
+
+
+def test_pseudo_triggers() -> None:
+    assert cue("Not only engaged but asked many questions.",
+               "engagement.participation").is_finding
+    assert cue("Pt no longer guarded today.", "engagement.participation").is_finding
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "experiencer"),
+    [("Her boss refuses to let her leave early.", "attendance.left_early", "third_party"),
+     ("Mother (present) complained about the schedule.",
+      "confrontation.complaint_parameters", "caregiver"),
+     ("Therapist cancelled last week's session.", "attendance.cancellation", "therapist"),
+     ("Writer arrived 5 min late and apologized.", "attendance.late", "therapist"),
+     ("Writer arrived 5 min late and apologized.", "repair.acknowledge_contribution",
+      "therapist"),
+     ("Reports her son gives one-word answers at dinner.", "withdrawal.minimal_response",
+      "third_party"),
+     ("Pt reports he redirected the conversation to his plans.", "repair.redirect", "client")],
+)
+def test_experiencer(text: str, label: str, experiencer: str) -> None:
+    c = cue(text, label)
+    assert c.experiencer == experiencer
+
+
+def test_finding_rules_by_experiencer() -> None:
+    assert cue("Mother (present) complained about the schedule.",
+               "confrontation.complaint_parameters").is_finding
+    assert not cue("Therapist cancelled last week's session.",
+                   "attendance.cancellation").is_finding
+    assert cue("Writer arrived 5 min late and apologized.",
+               "repair.acknowledge_contribution").is_finding
+    assert cue("By session end pt re-engaged.", "repair.reengaged").is_finding
+    assert not cue("Pt reports he redirected the conversation to his plans.",
+                   "repair.redirect").is_finding
+
+
+def test_uncertain_is_still_a_finding() -> None:
+    c = cue("Possibly guarded.", "withdrawal.minimal_response")
+    assert c.uncertain and c.is_finding
+    c = cue("Client may have been deflecting.", "withdrawal.shifting_topic")
+    assert c.uncertain and c.is_finding and not c.hypothetical
+
+
+def test_trigger_in_quote_stays_in_quote() -> None:
+    c = cue("Pt said 'I will never get better' and left 10 min early.",
+            "attendance.left_early")
+    assert c.is_finding

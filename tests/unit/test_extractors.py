@@ -1,0 +1,192 @@
+"""Unit tests of the rapport_cues matcher and the public extraction API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+
+from rapportnotes.cues import Cue
+from rapportnotes.errors import RapportNotesError
+from rapportnotes.extractors import (
+    BasePipelineNotFoundError,
+    CueExtractor,
+    build_pipeline,
+    extract_cues,
+    iter_cue_json_lines,
+)
+from rapportnotes.extractors.rules import RuleFileError
+from rapportnotes.taxonomy import LABELS
+
+
+def findings(text: str) -> set[str]:
+    return {c.label for c in extract_cues(text) if c.is_finding}
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Pt arrived 20 minutes late.", "attendance.late"),
+        ("Client arrives 5 min late again.", "attendance.late"),
+        ("Cl refused to try the breathing exercise.", "confrontation.rejects_intervention"),
+        ("Pt refuses the grounding exercise.", "confrontation.rejects_intervention"),
+        ("Brought completed HW.", "engagement.homework"),
+        ("Pt completing thought records daily.", "engagement.homework"),
+        ("Pt c/o the parking fees at the clinic.", "confrontation.complaint_parameters"),
+        ("Pt no-showed; called later.", "attendance.no_show"),
+        ("Cancelled appt by text.", "attendance.cancellation"),
+        ("Guarded. Monosyllabic.", "withdrawal.minimal_response"),
+        ("Said 'nothing will ever help me, I'm broken'.",
+         "withdrawal.self_criticism_hopelessness"),
+        ("Stated writer 'doesn't get it'.", "confrontation.complaint_therapist"),
+        ("Pt co-developed tx plan w/ writer.", "engagement.collaboration"),
+        ("Redirected pt to the agenda.", "repair.redirect"),
+        ("Explained the rationale for the thought record.", "repair.rationale"),
+        ("Intellectualized when asked how she felt.", "withdrawal.abstract_communication"),
+    ],
+)
+def test_matcher_inflections_abbreviations_fragments(text: str, label: str) -> None:
+    assert label in findings(text)
+
+
+def test_every_label_has_rules() -> None:
+    from rapportnotes.extractors.rules import CueRule, packaged_text, read_jsonl
+
+    rules = read_jsonl(packaged_text("cues.jsonl"), CueRule, "cues.jsonl")
+    assert {r.label for r in rules if r.label} == set(LABELS)
+
+
+def test_results_in_span_group_not_ents() -> None:
+    nlp = build_pipeline()
+    doc = nlp("Pt gave one-word answers.")
+    assert [s.label_ for s in doc.spans["rapport_cues"]] == ["withdrawal.minimal_response"]
+    assert not doc.ents
+    assert doc[1].lemma_ == "give"
+
+
+def test_cue_records_offsets_and_sorted() -> None:
+    text = "Left 15 minutes early. Earlier, arrived 10 min late."
+    cues = extract_cues(text, source="session.notes")
+    assert [c.start_char for c in cues] == sorted(c.start_char for c in cues)
+    for cue in cues:
+        assert isinstance(cue, Cue)
+        assert text[cue.start_char:cue.end_char] == cue.text
+        assert cue.text in cue.sentence
+        assert cue.source == "session.notes"
+        assert cue.category == cue.label.split(".")[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "not_label"),
+    [
+        ("Pt's late mother's estate is in probate.", "attendance.late"),
+        ("Hx of alcohol withdrawal seizures.", "withdrawal.minimal_response"),
+        ("Client engaged to be married in June.", "engagement.participation"),
+        ("Reports minimal side effects from sertraline.", "withdrawal.minimal_response"),
+        ("Pt withdrew money from savings.", "withdrawal.minimal_response"),
+        ("Late to work 3x this week.", "attendance.late"),
+        ("Teacher reports student left class early.", "attendance.left_early"),
+        ("Denies SI/HI.", "withdrawal.denial"),
+        ("HW assigned: daily thought log.", "engagement.homework"),
+    ],
+)
+def test_special_cases_are_not_findings(text: str, not_label: str) -> None:
+    assert not_label not in findings(text)
+
+
+def test_trigger_words_inside_cue_phrases() -> None:
+    assert "attendance.no_show" in findings("No-show today.")
+    assert "attendance.no_show" in findings("Pt did not attend today's session.")
+    assert "withdrawal.minimal_response" in findings("Teen would not respond to questions.")
+    assert "engagement.participation" in findings("Pt no longer guarded; talked freely.")
+    cues = extract_cues("Pt didn't complete HW this week.")
+    hw = [c for c in cues if c.label == "engagement.homework"]
+    assert hw and all(c.negated and not c.is_finding for c in hw)
+    not_engaged = [c for c in extract_cues("Pt was not engaged.")
+                   if c.label == "engagement.participation"]
+    assert not_engaged and not_engaged[0].negated
+
+
+def test_denial_marker_needs_visible_feeling() -> None:
+    assert "withdrawal.denial" in findings("Denied being upset although tearful.")
+    assert "withdrawal.denial" not in findings("Denied being upset; affect congruent.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", " ", "\x00\x01\x02", "\ud800 lone surrogate", "🙂 émoji ｆｕｌｌ width", "\n\n\n",
+     "'" * 50, "((((", "late " * 1000],
+)
+def test_weird_input_does_not_crash(text: str) -> None:
+    cues = extract_cues(text)
+    assert isinstance(cues, list)
+
+
+def test_large_text_is_chunked() -> None:
+    para = "Pt arrived 10 min late and gave one-word answers. " * 40 + "\n\n"
+    text = para * 550  # > 1 MB
+    assert len(text) > 1_000_000
+    cues = CueExtractor().extract(text)
+    assert len(cues) >= 2 * 40 * 550 * 0.99
+    assert all(text[c.start_char:c.end_char] == c.text for c in cues[:: 997])
+
+
+def test_no_logging_of_text(caplog: pytest.LogCaptureFixture) -> None:
+    secret = "Zyxwvut disclosed the assault to writer."
+    with caplog.at_level(logging.DEBUG):
+        extract_cues(secret)
+    assert "Zyxwvut" not in caplog.text
+
+
+def test_iter_cue_json_lines() -> None:
+    lines = list(iter_cue_json_lines("Arrived 20 minutes late."))
+    assert lines
+    record = json.loads(lines[0])
+    assert record["label"] == "attendance.late"
+    assert record["is_finding"] is True
+
+
+def test_pipe_keeps_order_and_empty_texts() -> None:
+    ex = CueExtractor()
+    out = list(ex.pipe(["Arrived 5 min late.", "", "Left early.", "Nothing here."]))
+    assert [len(c) > 0 for c in out] == [True, False, True, False]
+
+
+def test_unknown_base_pipeline_is_clear_error() -> None:
+    with pytest.raises(BasePipelineNotFoundError) as info:
+        build_pipeline(base="en_core_web_not_installed")
+    assert isinstance(info.value, RapportNotesError)
+
+
+def test_bad_rule_line_names_file_and_line() -> None:
+    from rapportnotes.extractors.rules import CueRule, read_jsonl
+
+    good = '{"id": "a", "label": "attendance.late", "seq": "late"}'
+    with pytest.raises(RuleFileError, match=r"cues\.jsonl, line 2: not valid JSON"):
+        read_jsonl(good + "\n{oops", CueRule, "cues.jsonl")
+    with pytest.raises(RuleFileError, match=r"line 3: label"):
+        read_jsonl(good + "\n\n" + '{"id": "b", "label": "no.such", "seq": "x"}', CueRule,
+                   "cues.jsonl")
+    with pytest.raises(RuleFileError, match="line 1"):
+        read_jsonl('{"id": "c", "label": "attendance.late", "seq": "x", "extra": 1}',
+                   CueRule, "cues.jsonl")
+
+
+def test_bad_rule_text_fails_on_compile() -> None:
+    from rapportnotes.extractors.cue_ruler import CueRuler
+
+    nlp = build_pipeline()
+    ruler = CueRuler(nlp, cue_rules='{"id": "x", "label": "attendance.late", "seq": "@nope"}')
+    with pytest.raises(RuleFileError, match="unknown lexicon entry"):
+        ruler(nlp.make_doc("late"))
+
+
+def test_import_rapportnotes_does_not_import_spacy() -> None:
+    code = ("import sys, rapportnotes; "
+            "bad = [m for m in sys.modules if m == 'spacy' or m.startswith('spacy.') "
+            "or m.startswith('rapportnotes.extractors')]; print(bad); assert not bad")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
