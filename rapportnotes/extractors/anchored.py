@@ -159,7 +159,8 @@ class AnchoredMatcher:
 
     @property
     def has_unanchored(self) -> bool:
-        return bool(self._always) or bool(self._direct_lemma)
+        """Whether some pattern has no anchor and must run over every sentence."""
+        return bool(self._always)
 
     def __call__(self, doc: Any, lowers: Any, sent_bounds: Iterable[tuple[int, int]],
                  hits: Any = None, lemmas: Any = None) -> set[tuple[int, int, int]]:

@@ -112,7 +112,7 @@ class ContextAnnotator:
         self._compiled = False
 
     def _compile(self) -> None:
-        from .cue_ruler import _cached_lemma_table  # noqa: I001
+        from .cue_ruler import _cached_lemma_table
 
         rules: list[ContextRule] = read_jsonl(self._rules_text, ContextRule, CONTEXT_FILE)
         compiler = Compiler(load_lexicon(self._lexicon_text), _cached_lemma_table())
@@ -145,7 +145,7 @@ class ContextAnnotator:
     def __call__(self, doc: Doc) -> Doc:
         if not self._compiled:
             self._compile()
-        cues = doc.spans[self.spans_key] if self.spans_key in doc.spans else []
+        cues = doc.spans.get(self.spans_key, [])
         if not len(cues):
             return doc
         by_sent: dict[tuple[int, int], list[Span]] = {}
@@ -165,7 +165,7 @@ class ContextAnnotator:
             hits = self._hits(doc, s, e, per_sent[(s, e)])
             for cue in sent_cues:
                 flags = self._modifiers(doc, s, e, cue, hits)
-                exp = self._experiencer(doc, s, e, cue, hits)
+                exp = self._experiencer(doc, s, e, cue, hits, sent_cues)
                 doc.user_data[(_USER_KEY, cue.start_char, cue.end_char, cue.label_)] = [
                     *flags, exp]
         return doc
@@ -249,13 +249,13 @@ class ContextAnnotator:
         return flags
 
     def _experiencer(self, doc: Doc, s: int, e: int, cue: Span,
-                     hits: dict[str, list[_Hit]]) -> str:
+                     hits: dict[str, list[_Hit]], sent_cues: list[Span]) -> str:
         """Who the cue is about; None when the sentence names nobody before it."""
         if cue.kb_id_:  # the cue phrase names its own subject ("tension eased")
             return cue.kb_id_
         rule = self._agent_after(doc, e, cue, hits) or self._actor_before(doc, s, cue, hits)
         if rule is None:
-            return self._implicit_subject(doc, s, e, cue, hits)
+            return self._implicit_subject(doc, s, cue, hits, sent_cues)
         if rule.couples_experiencer and self._couples(doc):
             return rule.couples_experiencer
         return rule.experiencer or "client"
@@ -312,22 +312,18 @@ class ContextAnnotator:
                 return agent.rule
         return None
 
-    def _implicit_subject(self, doc: Doc, s: int, e: int, cue: Span,
-                          hits: dict[str, list[_Hit]]) -> str:
+    def _implicit_subject(self, doc: Doc, s: int, cue: Span, hits: dict[str, list[_Hit]],
+                          sent_cues: list[Span]) -> str:
         """Telegraphic notes drop the subject: a subjectless sentence is about whoever its
         first subjectless cue is about by default (a client behaviour or a therapist
         strategy), so "Arrived late ... and apologized" stays the client's apology."""
         if not self.implicit_subject:
             return default_experiencer(cue.label_)
-        first: Span | None = None
-        for other in cue.doc.spans[self.spans_key]:
-            if other.start < s or other.start >= cue.start:
-                continue
-            if self._actor_before(doc, s, other, hits) is None:
-                if first is None or (other.start, not other.label_.startswith("repair.")) < (
-                        first.start, not first.label_.startswith("repair.")):
-                    first = other
-        return default_experiencer((first or cue).label_)
+        earlier = [o for o in sent_cues if o.start < cue.start
+                   and self._actor_before(doc, s, o, hits) is None]
+        first = min(earlier, default=cue,
+                    key=lambda o: (o.start, not o.label_.startswith("repair.")))
+        return default_experiencer(first.label_)
 
     def _couples(self, doc: Doc) -> bool:
         """Whether the note is about a couples/family session (cached per doc)."""

@@ -201,12 +201,12 @@ class CueRuler:
         spans: list[Span] = []
         if n:
             lowers = doc.to_array(LOWER)
-            hits = self.matcher.anchors_in(lowers)
-            if not self.prefilter or self.matcher.has_unanchored or hits.any():  # noqa: SIM102
-                if self.lemmatize and not doc.has_annotation("LEMMA"):
-                    lemmas = self.lemmas.apply(doc, lowers)
-                else:
-                    lemmas = doc.to_array(LEMMA)
+            if self.lemmatize and not doc.has_annotation("LEMMA"):
+                lemmas = self.lemmas.apply(doc, lowers)
+            else:
+                lemmas = doc.to_array(LEMMA)
+            hits = self.matcher.anchors_in(lowers) | self.matcher.lemma_hits(lemmas)
+            if not self.prefilter or self.matcher.has_unanchored or hits.any():
                 spans = self._match(doc, lowers, hits, lemmas)
         doc.spans[self.spans_key] = spans
         return doc
@@ -220,8 +220,7 @@ class CueRuler:
         sent_id = np.cumsum(is_start) - 1
         starts = np.flatnonzero(is_start)
         ends = np.append(starts[1:], len(doc))
-        if self.prefilter and not self.matcher._always:
-            hits = hits | self.matcher.lemma_hits(lemmas)
+        if self.prefilter and not self.matcher.has_unanchored:
             wanted = np.unique(sent_id[hits]).tolist()
         else:
             wanted = range(len(starts))

@@ -252,7 +252,8 @@ class Compiler:
             alts = [a for a in core.split("|") if a]
             if not alts:
                 raise ValueError(f"empty token spec {spec!r}")
-            hyphenated = (len(alts) == 1 and "-" in alts[0].strip("-") and not alts[0].startswith("@"))
+            hyphenated = (len(alts) == 1 and "-" in alts[0].strip("-")
+                          and not alts[0].startswith("@"))
             if hyphenated and not negate:
                 parts = alts[0].split("-")
                 out: list[dict[str, Any]] = []
