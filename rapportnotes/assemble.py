@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from .cues import Cue
 from .errors import PluginError
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 NOT_DOCUMENTED = "Not documented"
 NOT_ASSESSED = "Not assessed"
-EVIDENCE_CHARS = 140
+EVIDENCE_CHARS = 100
 
 MODALITY = {
     "in_person": "in person",
@@ -90,7 +90,8 @@ def _join(items: Sequence[str]) -> str:
 
 
 def evidence_snippet(cue: Cue, limit: int = EVIDENCE_CHARS) -> str:
-    """A short quote around the cue: its sentence, trimmed around the span if long.
+    """A short quote around the cue: its sentence, or a window of whole words around the
+    matched phrase when the sentence is long.
 
     Progress notes are summary level; a quote longer than a line would turn the rapport
     section into a process note.
@@ -101,13 +102,26 @@ def evidence_snippet(cue: Cue, limit: int = EVIDENCE_CHARS) -> str:
     text = " ".join(cue.text.split())
     pos = sent.find(text)
     if pos < 0:
-        return sent[: limit - 1].rstrip() + "…"
-    half = max(0, (limit - len(text)) // 2)
-    start = max(0, pos - half)
-    end = min(len(sent), start + limit)
-    start = max(0, end - limit)
-    snippet = sent[start:end].strip()
-    return ("…" if start > 0 else "") + snippet + ("…" if end < len(sent) else "")
+        pos, text = 0, ""
+    words: list[tuple[int, int]] = []  # (start, end) of each word in sent
+    i = 0
+    for word in sent.split(" "):
+        words.append((i, i + len(word)))
+        i += len(word) + 1
+    first = next(k for k, (a, b) in enumerate(words) if b > pos)
+    last = next((k for k, (a, b) in enumerate(words) if b >= pos + len(text)), len(words) - 1)
+    lo, hi = first, last
+    while True:  # grow the window one word at a time, alternating sides, within the limit
+        grew = False
+        for cand in ((lo - 1, hi), (lo, hi + 1)):
+            a, b = cand
+            if a >= 0 and b < len(words) and words[b][1] - words[a][0] <= limit:
+                lo, hi = cand
+                grew = True
+        if not grew:
+            break
+    snippet = sent[words[lo][0]:words[hi][1]]
+    return ("…" if lo > 0 else "") + snippet + ("…" if hi < len(words) - 1 else "")
 
 
 @dataclass
@@ -287,19 +301,32 @@ def block_risk(ctx: AssemblyContext) -> list[Statement]:
 # --------------------------------------------------------------------------- rapport
 
 
-def _cue_statement(lead: str, cues_by_label: dict[str, list[Cue]], *, style: str = "bullet",
-                   prefix: str = "") -> Statement:
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _evidence_line(label: str, cues: Sequence[Cue], *, lead: str | None = None,
+                   style: Literal["bullet", "subbullet"] = "subbullet") -> Statement:
+    """One extracted finding: its wording, its evidence quote, its cue spans as sources."""
+    return Statement(
+        lead=lead, text=_cap(DESCRIPTIONS[label]) + ".", style=style,
+        sources=tuple(SourceRef(kind="cue", path=c.source or "clinician_notes", label=c.label,
+                                start_char=c.start_char, end_char=c.end_char) for c in cues),
+        extracted=True, evidence=(evidence_snippet(cues[0]),), cue_labels=(label,))
+
+
+def _cue_statements(lead: str, cues_by_label: dict[str, list[Cue]], *,
+                    style: Literal["bullet", "subbullet"] = "bullet") -> list[Statement]:
+    """Extracted findings as statements that say so and carry their evidence.
+
+    One label → one line; several → a lead line with one sub-line per label, so each
+    evidence quote sits next to the finding it supports.
+    """
     labels = list(cues_by_label)
-    evidence = [evidence_snippet(cues_by_label[label][0]) for label in labels]
-    sources = tuple(
-        SourceRef(kind="cue", path=c.source or "clinician_notes", label=c.label,
-                  start_char=c.start_char, end_char=c.end_char)
-        for label in labels for c in cues_by_label[label]
-    )
-    text = prefix + "; ".join(DESCRIPTIONS[label] for label in labels) + "."
-    return Statement(lead=lead, text=text, style=style,  # type: ignore[arg-type]
-                     sources=sources, extracted=True, evidence=tuple(evidence),
-                     cue_labels=tuple(labels))
+    if len(labels) == 1:
+        return [_evidence_line(labels[0], cues_by_label[labels[0]], lead=lead, style=style)]
+    head = Statement(lead=lead, text="", style=style, extracted=True)
+    return [head, *(_evidence_line(lab, cues_by_label[lab]) for lab in labels)]
 
 
 def _measure_statements(ctx: AssemblyContext) -> list[Statement]:
@@ -354,23 +381,19 @@ def _ruptures(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[Stat
             covered.add("repair.reengaged")
         out.append(Statement(
             lead="Rupture", text=text, style="bullet",
-            sources=(SourceRef(kind="field", path=f"rapport.ruptures[{i}]"),
-                     *(SourceRef(kind="cue", path=c.source or "clinician_notes", label=c.label,
-                                 start_char=c.start_char, end_char=c.end_char)
-                       for lab in backing for c in findings[lab][:1])),
-            evidence=tuple(evidence_snippet(findings[lab][0]) for lab in backing),
-            cue_labels=tuple(backing),
+            sources=(SourceRef(kind="field", path=f"rapport.ruptures[{i}]"),),
             emphasis="attention" if ev.resolved == "no" else "none",
         ))
+        out.extend(_evidence_line(lab, findings[lab]) for lab in backing)
     rupture_cues = {lab: cs for lab, cs in findings.items()
                     if category_of(lab) in ("withdrawal", "confrontation") and lab not in covered}
     if rupture_cues:
-        out.append(_cue_statement("Possible rupture markers (from session notes, not entered "
-                                  "as a rupture event — review)", rupture_cues))
+        out.extend(_cue_statements("Possible rupture markers (from session notes, not "
+                                   "entered as a rupture event — review)", rupture_cues))
     repair_cues = {lab: cs for lab, cs in findings.items()
                    if category_of(lab) == "repair" and lab not in covered}
     if repair_cues:
-        out.append(_cue_statement("Repair noted (from session notes)", repair_cues))
+        out.extend(_cue_statements("Repair noted (from session notes)", repair_cues))
     if not out:
         out.append(Statement(lead="Ruptures", text="None documented.", style="bullet",
                              sources=_field("rapport.ruptures")))
@@ -406,7 +429,7 @@ def _attendance(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[St
     extra = {lab: cs for lab, cs in findings.items()
              if category_of(lab) == "attendance" and lab not in expressed}
     if extra:
-        out.append(_cue_statement("Also noted in session notes", extra, style="subbullet"))
+        out.extend(_cue_statements("Also noted in session notes", extra, style="subbullet"))
     return out
 
 
@@ -492,7 +515,7 @@ def block_rapport(ctx: AssemblyContext) -> list[Statement]:
                              + ".", sources=_field("rapport.interventions")))
     engagement = {lab: cs for lab, cs in findings.items() if category_of(lab) == "engagement"}
     if engagement:
-        out.append(_cue_statement("Engagement observed", engagement))
+        out.extend(_cue_statements("Engagement observed", engagement))
     else:
         out.append(Statement(lead="Engagement observed", style="bullet",
                              text="no engagement cues documented.",

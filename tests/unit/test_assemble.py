@@ -124,10 +124,13 @@ def test_structured_rupture_wins_over_extracted_duplicate(minimal):
             _cue("repair.acknowledge_contribution", "apologized", sent, experiencer="therapist"),
             _cue("repair.reengaged", "re-engaged", sent)]
     rapport = build_note(obs, cues=cues).section("rapport").statements
-    ruptures = [s for s in rapport if s.lead == "Rupture"]
+    ruptures = [i for i, s in enumerate(rapport) if s.lead == "Rupture"]
     assert len(ruptures) == 1
-    assert set(ruptures[0].cue_labels) == {"withdrawal.minimal_response",
-                                           "repair.acknowledge_contribution", "repair.reengaged"}
+    evidence = rapport[ruptures[0] + 1:ruptures[0] + 4]
+    assert all(s.style == "subbullet" and s.extracted for s in evidence)
+    assert {s.cue_labels[0] for s in evidence} == {
+        "withdrawal.minimal_response", "repair.acknowledge_contribution", "repair.reengaged"}
+    assert all(s.evidence == (sent,) for s in evidence)
     assert not any((s.lead or "").startswith(("Possible rupture", "Repair noted"))
                    for s in rapport)
 
@@ -160,7 +163,9 @@ def test_evidence_is_summary_length(minimal):
     cue = _cue("engagement.disclosure", "disclosed the affair", long_sentence)
     note = build_note(SessionObservation.model_validate(minimal), cues=[cue])
     eng = next(s for s in note.section("rapport").statements if s.lead == "Engagement observed")
-    assert len(eng.evidence[0]) <= 142 and "disclosed the affair" in eng.evidence[0]
+    assert len(eng.evidence[0]) <= 102 and "disclosed the affair" in eng.evidence[0]
+    assert eng.evidence[0].startswith("…") and eng.evidence[0].endswith("…")
+    assert " many unrelated" not in eng.evidence[0][:3]
 
 
 def test_unscorable_measure_is_shown_not_dropped(minimal):
