@@ -369,7 +369,7 @@ def _ruptures(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[Stat
     for i, ev in enumerate(rap.ruptures):
         markers = ", ".join(DESCRIPTIONS[m] for m in ev.markers)
         text = f"{ev.kind} — {markers}" + (f" ({ev.who})" if ev.who else "")
-        text += f": {ev.description.rstrip('.')}." if ev.description else "."
+        text += f": {_sentence(ev.description)}" if ev.description else "."
         repairs = ("; ".join(DESCRIPTIONS[r] for r in ev.repairs) if ev.repairs
                    else "none documented")
         text += f" Repair: {repairs}. Outcome: {RESOLVED[ev.resolved]}."
