@@ -651,10 +651,16 @@ def assemble(fmt: NoteFormat, ctx: AssemblyContext, *, generator: str) -> Note:
     return Note(
         format=fmt.name, title=fmt.title, header=build_header(obs), sections=tuple(sections),
         signature=Signature(clinician=obs.clinician.name, credentials=obs.clinician.credentials,
-                            signed_at=obs.signed_at.isoformat(timespec="minutes")
-                            if obs.signed_at else None),
+                            signed_at=_signed(obs)),
         client_id=obs.client.id, session_date=obs.session.date.isoformat(), generator=generator,
     )
+
+
+def _signed(obs: SessionObservation) -> str | None:
+    if obs.signed_at is None:
+        return None
+    tz = obs.signed_at.strftime(" %z") if obs.signed_at.tzinfo else ""
+    return obs.signed_at.strftime("%Y-%m-%d %H:%M") + tz
 
 
 def _rapport_extras(ctx: AssemblyContext) -> tuple[tuple[Table, ...], tuple[ChartSeries, ...]]:

@@ -245,7 +245,7 @@ def _signature(doc: DocxDocument, note: Note) -> None:
     p = doc.add_paragraph()
     if sig.signed_at:
         p.add_run("Electronically signed: ").bold = True
-        p.add_run(sig.signed_at.replace("T", " "))
+        p.add_run(sig.signed_at)
     else:
         p.add_run("Date signed: ").bold = True
         p.add_run("____________________")
