@@ -9,7 +9,8 @@ Public API::
     iter_cue_json_lines(text) -> Iterator[str]
 
 The default pipeline is offline: ``spacy.blank("en")`` with clinical abbreviation
-exceptions, a sentencizer, ``rapport_cues`` (lookup lemmas + Matcher) and
+exceptions, ``rapport_cues`` (vectorised sentence splitter, lookup lemmas, compiled
+anchor-driven matcher) and
 ``rapport_context``. Importing this package imports spaCy; ``import rapportnotes`` does not.
 Nothing here logs or echoes clinical text.
 """
@@ -73,7 +74,9 @@ def build_pipeline(base: str | None = None) -> Language:
         for abbr in (*CLINICAL_ABBREVIATIONS, *CLINICAL_SHORTHAND):
             for form in {abbr, abbr.capitalize(), abbr.upper()}:
                 nlp.tokenizer.add_special_case(form, [{"ORTH": form}])
-        nlp.add_pipe("sentencizer", config={"punct_chars": _SENT_CHARS})
+        # sentence boundaries: set inside rapport_cues by a vectorised splitter with the
+        # exact semantics of spaCy's Sentencizer (which loops over Token objects)
+        cue_config: dict = {"sentences": _SENT_CHARS}
     else:
         if not spacy.util.is_package(base) and not spacy.util.ensure_path(base).exists():
             raise BasePipelineNotFoundError(
@@ -87,7 +90,8 @@ def build_pipeline(base: str | None = None) -> Language:
         if not (nlp.has_pipe("parser") or nlp.has_pipe("senter")
                 or nlp.has_pipe("sentencizer")):
             nlp.add_pipe("sentencizer", config={"punct_chars": _SENT_CHARS})
-    nlp.add_pipe("rapport_cues")
+        cue_config = {}
+    nlp.add_pipe("rapport_cues", config=cue_config)
     nlp.add_pipe("rapport_context")
     nlp.max_length = max(nlp.max_length, 2 * CHUNK_CHARS)
     return nlp

@@ -3,7 +3,7 @@
 spaCy's ``Matcher`` tries every pattern at every token, so a few hundred rules cost far more
 than tokenizing. Most rules have a rare *anchor*: a required token whose surface forms can be
 listed (``refused``/``refuses``/... for ``refuse``). This class groups patterns by anchor
-form and, for each occurrence of an anchor in a doc (found with one vectorised ``numpy.isin``
+form and, for each occurrence of an anchor in a doc (found with one vectorised ``searchsorted``
 over the LOWER hashes), runs only that anchor's small matcher on a window around it. Patterns
 without a usable anchor run over every sentence. Results equal those of one big Matcher
 restricted to sentences (matches never cross a sentence boundary).
@@ -16,9 +16,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+from spacy.attrs import IDS, LEMMA, SENT_START
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.matcher import Matcher
 from spacy.vocab import Vocab
+
+from .fast_matcher import _FLAG_ATTRS as _FLAGS
+from .fast_matcher import FastMatcher, Unsupported
 
 _UNBOUNDED = 40  # window reach of '*' / '+' operators
 
@@ -90,12 +94,29 @@ def _anchor(pattern: list[dict[str, Any]], forms_of: Mapping[str, Iterable[str]]
     return None if best is None else best[1]
 
 
+def _member(values: Any, sorted_array: Any) -> Any:
+    """``np.isin(values, sorted_array)`` for a pre-sorted, unique ``sorted_array`` (no
+    per-call sort of the big rule-side array)."""
+    if not len(sorted_array):
+        return np.zeros(len(values), dtype=bool)
+    idx = np.searchsorted(sorted_array, values)
+    idx[idx == len(sorted_array)] = 0
+    return sorted_array[idx] == values
+
+
 class AnchoredMatcher:
-    """Run many Matcher patterns only around their anchor words."""
+    """Run many Matcher patterns only around their anchor words.
+
+    Patterns go to the compiled :class:`~.fast_matcher.FastMatcher` when it supports them
+    (every pattern the ``seq`` syntax produces); anything else (extension attributes, the
+    ``!`` operator, patterns without an anchor) runs through a small spaCy ``Matcher`` per
+    anchor form, or over every sentence when it has no anchor at all.
+    """
 
     def __init__(self, vocab: Vocab, forms_of: Mapping[str, Iterable[str]]):
         self.vocab = vocab
         self.forms_of = forms_of
+        self._fast = FastMatcher(vocab.strings, forms_of, _frequency)
         self._groups: dict[int, list[tuple[str, list[dict[str, Any]]]]] = {}
         self._always: list[tuple[str, list[dict[str, Any]]]] = []
         self._direct_lower: dict[int, list[int]] = {}
@@ -103,6 +124,7 @@ class AnchoredMatcher:
         self._compiled = False
 
     def add(self, key: str, pattern: list[dict[str, Any]]) -> None:
+        self._compiled = False
         if len(pattern) == 1 and set(pattern[0]) <= {"LOWER", "LEMMA"} and len(pattern[0]) == 1:
             (attr, spec), = pattern[0].items()
             values = [spec] if isinstance(spec, str) else spec.get("IN") if isinstance(
@@ -112,15 +134,18 @@ class AnchoredMatcher:
                 k = self.vocab.strings.add(key)
                 for value in values:
                     table.setdefault(self.vocab.strings.add(value), []).append(k)
-                self._compiled = False
                 return
+        try:
+            self._fast.add(self.vocab.strings.add(key), pattern)
+            return
+        except Unsupported:
+            pass
         forms = _anchor(pattern, self.forms_of)
         if not forms:
             self._always.append((key, pattern))
             return
         for form in forms:
             self._groups.setdefault(self.vocab.strings.add(form), []).append((key, pattern))
-        self._compiled = False
 
     def validate(self, key: str, pattern: list[dict[str, Any]]) -> None:
         """Raise spaCy's own error if ``pattern`` is invalid."""
@@ -133,9 +158,13 @@ class AnchoredMatcher:
             for key, pattern in entries:
                 matcher.add(key, [pattern])
             self._matchers[form] = (matcher, max(_reach(p) for _, p in entries))
-        self._anchor_array = np.array(sorted(self._groups), dtype=np.uint64)
+        self._slow_array = np.array(sorted(self._groups), dtype=np.uint64)
+        self._fast_array = self._fast.anchor_array
+        self._anchor_array = np.union1d(self._slow_array, self._fast_array).astype(np.uint64)
         self._lower_array = np.array(sorted(self._direct_lower), dtype=np.uint64)
         self._lemma_array = np.array(sorted(self._direct_lemma), dtype=np.uint64)
+        self._lower_anchor_array = np.union1d(self._anchor_array, self._lower_array
+                                              ).astype(np.uint64)
         self._always_matcher = Matcher(self.vocab)
         for key, pattern in self._always:
             self._always_matcher.add(key, [pattern])
@@ -149,13 +178,13 @@ class AnchoredMatcher:
         """
         if not self._compiled:
             self._compile()
-        return np.isin(lowers, self._anchor_array) | np.isin(lowers, self._lower_array)
+        return _member(lowers, self._lower_anchor_array)
 
     def lemma_hits(self, lemmas: Any) -> Any:
         """Boolean mask of tokens whose lemma is a one-token LEMMA rule."""
         if not self._compiled:
             self._compile()
-        return np.isin(lemmas, self._lemma_array)
+        return _member(lemmas, self._lemma_array)
 
     @property
     def has_unanchored(self) -> bool:
@@ -163,33 +192,76 @@ class AnchoredMatcher:
         return bool(self._always)
 
     def __call__(self, doc: Any, lowers: Any, sent_bounds: Iterable[tuple[int, int]],
-                 hits: Any = None, lemmas: Any = None) -> set[tuple[int, int, int]]:
-        """(match_id, start, end) of all matches inside the given sentences."""
+                 hits: Any = None, lemmas: Any = None, is_start: Any = None
+                 ) -> set[tuple[int, int, int]]:
+        """(match_id, start, end) of all matches inside the given sentences.
+
+        ``is_start`` (bool array of sentence starts) is needed by patterns that test
+        ``IS_SENT_START``; it defaults to the doc's own annotation.
+        """
         if not self._compiled:
             self._compile()
         out: set[tuple[int, int, int]] = set()
-        anchored = np.isin(lowers, self._anchor_array)
-        direct_lower = np.isin(lowers, self._lower_array)
-        direct_lemma = (np.isin(lemmas, self._lemma_array) if lemmas is not None
-                        and len(self._lemma_array) else None)
-        for s, e in sent_bounds:
-            if self._always:
+        bounds = list(sent_bounds)
+        if not bounds:
+            return out
+        n = len(lowers)
+        # per-token sentence start/end, restricted to the requested sentences
+        sent_lo = np.full(n, -1, dtype=np.int64)
+        sent_hi = np.zeros(n, dtype=np.int64)
+        for s, e in bounds:
+            sent_lo[s:e] = s
+            sent_hi[s:e] = e
+        inside = sent_lo >= 0
+        if lemmas is None:
+            lemmas = doc.to_array(LEMMA)
+        # one-token rules
+        for table, values, array in ((self._direct_lower, lowers, self._lower_array),
+                                     (self._direct_lemma, lemmas, self._lemma_array)):
+            if not len(array):
+                continue
+            where = np.flatnonzero(_member(values, array) & inside)
+            for i, v in zip(where.tolist(), values[where].tolist(), strict=True):
+                out.update((k, i, i + 1) for k in table[v])
+        # compiled patterns around their anchors
+        fast = np.flatnonzero(_member(lowers, self._fast_array) & inside)
+        if len(fast):
+            self._fast.match(fast.tolist(), self._columns(doc, lowers, lemmas, is_start),
+                             zip(sent_lo[fast].tolist(), sent_hi[fast].tolist(), strict=True),
+                             out)
+        # fallback: spaCy Matcher
+        if self._always:
+            for s, e in bounds:
                 out.update((k, s + a, s + b) for k, a, b in self._always_matcher(doc[s:e]))
-            for i in np.flatnonzero(direct_lower[s:e]).tolist():
-                i += s
-                out.update((k, i, i + 1) for k in self._direct_lower[int(lowers[i])])
-            if direct_lemma is not None:
-                for i in np.flatnonzero(direct_lemma[s:e]).tolist():
-                    i += s
-                    out.update((k, i, i + 1) for k in self._direct_lemma[int(lemmas[i])])
-            for i in np.flatnonzero(anchored[s:e]).tolist():
-                i += s
+        if len(self._slow_array):
+            slow = np.flatnonzero(_member(lowers, self._slow_array) & inside)
+            for i in slow.tolist():
+                s, e = int(sent_lo[i]), int(sent_hi[i])
                 matcher, reach = self._matchers[int(lowers[i])]
                 lo, hi = max(s, i - reach + 1), min(e, i + reach)
                 out.update((k, lo + a, lo + b) for k, a, b in matcher(doc[lo:hi]))
         return out
 
+    def _columns(self, doc: Any, lowers: Any, lemmas: Any, is_start: Any) -> list[list[int]]:
+        cols: list[list[int]] = []
+        for name in self._fast.columns.names:
+            if name == "LOWER":
+                cols.append(lowers.tolist())
+            elif name == "LEMMA":
+                cols.append(lemmas.tolist())
+            elif name == "IS_SENT_START":
+                if is_start is None:
+                    is_start = doc.to_array(SENT_START).astype(np.int64) == 1
+                    if len(is_start):
+                        is_start[0] = True
+                cols.append(is_start.astype(np.int64).tolist())
+            else:
+                cols.append(doc.to_array(IDS[name]).astype(np.int64).tolist()
+                            if name in _FLAGS else doc.to_array(IDS[name]).tolist())
+        return cols
+
     def __getstate__(self) -> dict[str, Any]:
-        return {"vocab": self.vocab, "forms_of": None, "_groups": self._groups,
-                "_always": self._always, "_direct_lower": self._direct_lower,
-                "_direct_lemma": self._direct_lemma, "_compiled": False}
+        return {"vocab": self.vocab, "forms_of": None, "_fast": self._fast,
+                "_groups": self._groups, "_always": self._always,
+                "_direct_lower": self._direct_lower, "_direct_lemma": self._direct_lemma,
+                "_compiled": False}

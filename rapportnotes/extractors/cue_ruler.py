@@ -36,6 +36,7 @@ from .rules import (
     packaged_text,
     read_jsonl,
 )
+from .sentences import SentenceSplitter
 
 SPANS_KEY = "rapport_cues"
 _LEMMA_TABLE_FILE = "lemma_lookup.msgpack"
@@ -142,6 +143,7 @@ class CueRuler:
         spans_key: str = SPANS_KEY,
         lemmatize: bool = True,
         prefilter: bool = True,
+        sentences: list[str] | None = None,
         cue_rules: str | None = None,
         lexicon: str | None = None,
     ) -> None:
@@ -150,6 +152,8 @@ class CueRuler:
         self.spans_key = spans_key
         self.lemmatize = lemmatize
         self.prefilter = prefilter
+        self.sentences = list(sentences) if sentences is not None else None
+        self._splitter = SentenceSplitter(self.sentences or ())
         self._cue_text = cue_rules if cue_rules is not None else packaged_text(CUE_FILE)
         self._lexicon_text = lexicon if lexicon is not None else packaged_text(LEXICON_FILE)
         self._lemmas: LemmaLookup | None = None
@@ -170,6 +174,7 @@ class CueRuler:
         validator = Matcher(self.nlp.vocab, validate=True)
         self.matcher = AnchoredMatcher(self.nlp.vocab, self.lemmas.forms_of)
         self.rules: dict[int, CueRule] = {}
+        self._order: dict[str, int] = {}  # rule id -> line order (tie-break, see _match)
         seen: set[str] = set()
         from .rules import RuleFileError
 
@@ -185,10 +190,10 @@ class CueRuler:
                 raise RuleFileError(f"{CUE_FILE}, rule {rule.id!r}: {exc}") from None
             self.matcher.add(rule.id, pattern)
             self.rules[key] = rule
+            self._order[rule.id] = len(self._order)
         self._required = {
-            key: np.array(sorted({strings.add(compiler.lemma(w))
-                                  for w in _expand(rule.require_sentence, lexicon)}),
-                          dtype=np.uint64)
+            key: frozenset(strings.add(compiler.lemma(w))
+                           for w in _expand(rule.require_sentence, lexicon))
             for key, rule in self.rules.items() if rule.require_sentence
         }
         self._compiled = True
@@ -200,6 +205,8 @@ class CueRuler:
         n = len(doc)
         spans: list[Span] = []
         if n:
+            if self.sentences is not None and not doc.has_annotation("SENT_START"):
+                self._splitter(doc)
             lowers = doc.to_array(LOWER)
             if self.lemmatize and not doc.has_annotation("LEMMA"):
                 lemmas = self.lemmas.apply(doc, lowers)
@@ -225,11 +232,12 @@ class CueRuler:
         else:
             wanted = range(len(starts))
         bounds = [(int(starts[i]), int(ends[i])) for i in wanted]
-        raw = self.matcher(doc, lowers, bounds, hits, lemmas)
+        raw = self.matcher(doc, lowers, bounds, hits, lemmas, is_start)
         if not raw:
             return []
         keep: list[tuple[int, int, CueRule]] = []
         excludes: list[tuple[int, int, CueRule]] = []
+        sent_lemmas: dict[int, set[int]] = {}
         for key, s, e in raw:
             rule = self.rules[key]
             if rule.exclude is not None:
@@ -237,10 +245,16 @@ class CueRuler:
                 continue
             req = self._required.get(key)
             if req is not None:
-                sid = sent_id[s]
-                if not np.isin(lemmas[starts[sid]:ends[sid]], req).any():
+                sid = int(sent_id[s])
+                present = sent_lemmas.get(sid)
+                if present is None:
+                    present = sent_lemmas[sid] = set(
+                        lemmas[starts[sid]:ends[sid]].tolist())
+                if req.isdisjoint(present):
                     continue
             keep.append((s, e, rule))
+        # deterministic ties (same span, several rules of one label): first listed rule wins
+        keep.sort(key=lambda m: self._order[m[2].id])
         return self._resolve(doc, keep, excludes)
 
     @staticmethod
@@ -269,7 +283,7 @@ class CueRuler:
     # ------------------------------------------------------------------ serialisation
     def _cfg(self) -> dict[str, Any]:
         return {"spans_key": self.spans_key, "lemmatize": self.lemmatize,
-                "prefilter": self.prefilter}
+                "prefilter": self.prefilter, "sentences": self.sentences}
 
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
         return srsly.msgpack_dumps({"cfg": self._cfg(), "cues": self._cue_text,
@@ -301,6 +315,8 @@ class CueRuler:
         self.spans_key = cfg.get("spans_key", self.spans_key)
         self.lemmatize = cfg.get("lemmatize", self.lemmatize)
         self.prefilter = cfg.get("prefilter", self.prefilter)
+        self.sentences = cfg.get("sentences", self.sentences)
+        self._splitter = SentenceSplitter(self.sentences or ())
         self._cue_text, self._lexicon_text = cues, lexicon
         self._lemmas = LemmaLookup(dict(lemmas))
         self._compiled = False
@@ -308,7 +324,7 @@ class CueRuler:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for attr in ("matcher", "rules", "_required"):
+        for attr in ("matcher", "rules", "_required", "_order"):
             state.pop(attr, None)
         state["_compiled"] = False
         return state
@@ -316,13 +332,20 @@ class CueRuler:
 
 @Language.factory(
     "rapport_cues",
-    default_config={"spans_key": SPANS_KEY, "lemmatize": True, "prefilter": True},
-    assigns=["doc.spans", "token.lemma"],
+    default_config={"spans_key": SPANS_KEY, "lemmatize": True, "prefilter": True,
+                    "sentences": None},
+    assigns=["doc.spans", "token.lemma", "token.is_sent_start"],
 )
 def make_cue_ruler(nlp: Language, name: str, spans_key: str, lemmatize: bool,
-                   prefilter: bool) -> CueRuler:
-    """Factory of the ``rapport_cues`` component (entry point ``spacy_factories``)."""
-    return CueRuler(nlp, name, spans_key=spans_key, lemmatize=lemmatize, prefilter=prefilter)
+                   prefilter: bool, sentences: list[str] | None = None) -> CueRuler:
+    """Factory of the ``rapport_cues`` component (entry point ``spacy_factories``).
+
+    ``sentences``: sentence-final characters; when given, docs without sentence boundaries
+    get them from a vectorised splitter with the semantics of spaCy's ``Sentencizer``
+    (the default pipeline uses this instead of a separate sentencizer component).
+    """
+    return CueRuler(nlp, name, spans_key=spans_key, lemmatize=lemmatize, prefilter=prefilter,
+                    sentences=sentences)
 
 
 __all__: list[str] = ["SPANS_KEY", "CueRuler", "LemmaLookup", "make_cue_ruler"]

@@ -1,0 +1,347 @@
+"""A compiled, anchor-driven token-pattern matcher that never creates Span/Token objects.
+
+Patterns are spaCy ``Matcher`` patterns (the output of :class:`rules.Compiler`). Each
+pattern token compiles to a list of checks over per-doc attribute *columns* (python lists
+of hashes / ints taken once per doc with ``doc.to_array``): membership in a frozenset of
+hashes (``"x"``, ``IN``), non-membership (``NOT_IN``), a cached regex over the token string
+(``REGEX``) or equality of a flag (``LIKE_NUM``, ``IS_SENT_START``, ...). Operators ``? * +
+{m,n}`` become a (min, max) repeat count.
+
+Every pattern has an *anchor*: a token without operator whose surface forms can be listed.
+Each match maps the anchor token to one doc token, so for every occurrence of an anchor form
+the matcher extends left and right from it (a small set-of-positions NFA walk, no
+backtracking blow-up) and returns the cross product of possible starts and ends. That is
+exactly the set of spans the pattern matches inside the sentence, i.e. what spaCy's
+``Matcher`` returns (all matches, not only greedy ones). Patterns using anything else
+(extension attributes, ``!`` operator, comparison predicates, no anchor) are left to the
+caller's fallback (spaCy's ``Matcher``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+from spacy.attrs import IDS
+
+#: string attributes compared as hashes (``doc.to_array`` returns string hashes for them)
+_STRING_ATTRS = {"ORTH": "ORTH", "TEXT": "ORTH", "LOWER": "LOWER", "LEMMA": "LEMMA",
+                 "NORM": "NORM"}
+#: boolean / flag attributes compared as 0/1
+_FLAG_ATTRS = {"IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_PUNCT", "IS_SPACE",
+               "IS_TITLE", "IS_UPPER", "LIKE_URL", "LIKE_NUM", "LIKE_EMAIL", "IS_STOP",
+               "IS_BRACKET", "IS_QUOTE", "IS_LEFT_PUNCT", "IS_RIGHT_PUNCT", "IS_CURRENCY",
+               "IS_SENT_START"}
+_INF = 1 << 30
+_OPS = {"": (1, 1), "?": (0, 1), "*": (0, _INF), "+": (1, _INF)}
+_RANGE = re.compile(r"^\{(\d*)(,?)(\d*)\}$")
+
+
+class Unsupported(ValueError):
+    """The pattern uses a feature the fast matcher does not compile."""
+
+
+def _op_range(op: str) -> tuple[int, int]:
+    if op in _OPS:
+        return _OPS[op]
+    m = _RANGE.match(op)
+    if m is None:
+        raise Unsupported(op)
+    lo, comma, hi = m.groups()
+    if not comma:  # {n}
+        if not lo:
+            raise Unsupported(op)
+        return int(lo), int(lo)
+    return int(lo or 0), int(hi) if hi else _INF
+
+
+class _Columns:
+    """Names of the doc attribute columns the compiled patterns need, in a fixed order."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def index(self, name: str) -> int:
+        if name not in self.names:
+            self.names.append(name)
+        return self.names.index(name)
+
+
+# a check is (column, kind, value): kind 0 = value in set, 1 = not in set,
+# 2 = regex over the string of the hash (value = (regex, cache dict)), 3 = column == value
+Check = tuple[int, int, Any]
+
+
+def _compile_token(tok: Mapping[str, Any], cols: _Columns, strings: Any
+                   ) -> tuple[list[Check], int, int]:
+    checks: list[Check] = []
+    lo, hi = _op_range(str(tok.get("OP", "")))
+    for attr, spec in tok.items():
+        if attr == "OP":
+            continue
+        if attr in _STRING_ATTRS:
+            col = cols.index(_STRING_ATTRS[attr])
+            if isinstance(spec, str):
+                checks.append((col, 0, frozenset({strings.add(spec)})))
+            elif isinstance(spec, dict) and len(spec) == 1:
+                (pred, values), = spec.items()
+                if pred in ("IN", "NOT_IN") and isinstance(values, list) and all(
+                        isinstance(v, str) for v in values):
+                    hashes = frozenset(strings.add(v) for v in values)
+                    checks.append((col, 0 if pred == "IN" else 1, hashes))
+                elif pred == "REGEX" and isinstance(values, str):
+                    checks.append((col, 2, (re.compile(values), {})))
+                else:
+                    raise Unsupported(f"{attr} {pred}")
+            else:
+                raise Unsupported(attr)
+        elif attr in _FLAG_ATTRS and isinstance(spec, bool):
+            checks.append((cols.index(attr), 3, int(spec)))
+        else:
+            raise Unsupported(attr)
+    return checks, lo, hi
+
+
+# a compiled token is (lo, hi, mode, col, value, checks): mode 0 = any token, 1 = column
+# value in ``value``, 2 = column value not in ``value``, 3 = run all ``checks``
+Token = tuple[int, int, int, int, Any, list[Check]]
+
+
+def _token(checks: list[Check], lo: int, hi: int) -> Token:
+    if not checks:
+        return lo, hi, 0, 0, None, checks
+    if len(checks) == 1 and checks[0][1] in (0, 1):
+        col, kind, value = checks[0]
+        return lo, hi, 1 + kind, col, value, checks
+    return lo, hi, 3, 0, None, checks
+
+
+class CompiledPattern:
+    """One pattern, split at its anchor token into a left and a right part."""
+
+    __slots__ = ("anchor", "key", "left", "right")
+
+    def __init__(self, key: int, tokens: list[tuple[list[Check], int, int]], k: int):
+        self.key = key
+        self.anchor = tokens[k][0]
+        self.left = [_token(*t) for t in reversed(tokens[:k])]
+        self.right = [_token(*t) for t in tokens[k + 1:]]
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self.key, self.anchor, self.left, self.right
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.key, self.anchor, self.left, self.right = state
+
+    def neighbour(self) -> tuple[int, int, frozenset[int]] | None:
+        """(side, column, allowed values) of a required token next to the anchor."""
+        for side, part in ((1, self.right), (-1, self.left)):
+            if part:
+                lo, _hi, mode, col, value, _ = part[0]
+                if lo >= 1 and mode == 1:
+                    return side, col, value
+        return None
+
+
+class _Group:
+    """The patterns of one anchor form, indexed by the value of a required neighbour."""
+
+    __slots__ = ("free", "left", "right")
+
+    def __init__(self) -> None:
+        self.free: list[CompiledPattern] = []
+        self.right: dict[int, dict[int, list[CompiledPattern]]] = {}
+        self.left: dict[int, dict[int, list[CompiledPattern]]] = {}
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self.free, self.right, self.left
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.free, self.right, self.left = state
+
+    def add(self, pat: CompiledPattern) -> None:
+        nb = pat.neighbour()
+        if nb is None:
+            self.free.append(pat)
+            return
+        side, col, values = nb
+        table = (self.right if side > 0 else self.left).setdefault(col, {})
+        for v in values:
+            table.setdefault(v, []).append(pat)
+
+
+def _anchor_index(pattern: list[dict[str, Any]], forms_of: Mapping[str, Iterable[str]],
+                  frequency: Callable[[str], float]) -> tuple[int, set[str]] | None:
+    """Index and lower-case forms of the best operator-free token (rarest forms first)."""
+    best: tuple[float, int, set[str]] | None = None
+    for i, tok in enumerate(pattern):
+        if str(tok.get("OP", "")) not in ("", "{1}", "{1,1}"):
+            continue
+        for attr in ("LEMMA", "LOWER", "ORTH", "TEXT"):
+            spec = tok.get(attr)
+            if isinstance(spec, str):
+                values = [spec]
+            elif isinstance(spec, dict) and set(spec) == {"IN"}:
+                values = list(spec["IN"])
+            else:
+                continue
+            forms: set[str] = set()
+            for value in values:
+                forms.add(value.lower())
+                if attr == "LEMMA":
+                    forms.update(forms_of.get(value, ()))
+            score = sum(frequency(f) for f in forms)
+            if best is None or score < best[0]:
+                best = (score, i, forms)
+    return None if best is None else (best[1], best[2])
+
+
+class FastMatcher:
+    """Anchor-indexed compiled patterns; see the module docstring."""
+
+    def __init__(self, strings: Any, forms_of: Mapping[str, Iterable[str]],
+                 frequency: Callable[[str], float]):
+        self.strings = strings
+        self.forms_of = forms_of
+        self.frequency = frequency
+        self.columns = _Columns()
+        self.lower_col = self.columns.index("LOWER")
+        self._groups: dict[int, _Group] = {}
+        self._anchor_array: Any = None
+
+    def add(self, key: int, pattern: list[dict[str, Any]]) -> None:
+        """Compile ``pattern``; raise :class:`Unsupported` if it needs the fallback."""
+        anchor = _anchor_index(pattern, self.forms_of, self.frequency)
+        if anchor is None:
+            raise Unsupported("no anchor")
+        k, forms = anchor
+        tokens = [_compile_token(tok, self.columns, self.strings) for tok in pattern]
+        compiled = CompiledPattern(key, tokens, k)
+        for form in forms:
+            self._groups.setdefault(self.strings.add(form), _Group()).add(compiled)
+        self._anchor_array = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {slot: getattr(self, slot) for slot in self.__dict__}
+        state["forms_of"] = {}
+        return state
+
+    @property
+    def anchor_array(self) -> Any:
+        if self._anchor_array is None:
+            self._anchor_array = np.array(sorted(self._groups), dtype=np.uint64)
+        return self._anchor_array
+
+    def column_ids(self) -> list[int]:
+        return [IDS[name] for name in self.columns.names]
+
+    def match(self, positions: Iterable[int], cols: list[list[int]],
+              bounds: Iterable[tuple[int, int]], out: set[tuple[int, int, int]]) -> None:
+        """Add (key, start, end) of all matches anchored at ``positions`` to ``out``.
+
+        ``cols`` are the doc's attribute columns in :attr:`columns` order (IS_SENT_START
+        as 0/1); ``bounds`` gives the (sentence start, sentence end) of each position.
+        """
+        lowers = cols[self.lower_col]
+        groups = self._groups
+        ok = self._ok
+        walk = self._walk
+        for i, (s, e) in zip(positions, bounds, strict=True):
+            group = groups[lowers[i]]
+            cands = group.free
+            if group.right and i + 1 < e:
+                for col, table in group.right.items():
+                    more = table.get(cols[col][i + 1])
+                    if more:
+                        cands = cands + more
+            if group.left and i > s:
+                for col, table in group.left.items():
+                    more = table.get(cols[col][i - 1])
+                    if more:
+                        cands = cands + more
+            for pat in cands:
+                if pat.anchor and not ok(pat.anchor, cols, i):
+                    continue
+                starts = walk(pat.left, cols, i - 1, s - 1, -1) if pat.left else (i,)
+                if not starts:
+                    continue
+                ends = walk(pat.right, cols, i + 1, e, 1) if pat.right else (i + 1,)
+                key = pat.key
+                for a in starts:
+                    for b in ends:
+                        out.add((key, a, b))
+
+    def _ok(self, checks: list[Check], cols: list[list[int]], j: int) -> bool:
+        for col, kind, value in checks:
+            v = cols[col][j]
+            if kind == 0:
+                if v not in value:
+                    return False
+            elif kind == 1:
+                if v in value:
+                    return False
+            elif kind == 3:
+                if v != value:
+                    return False
+            else:
+                regex, cache = value
+                hit = cache.get(v)
+                if hit is None:
+                    if len(cache) > 50_000:
+                        cache.clear()
+                    hit = cache[v] = regex.search(self.strings[v]) is not None
+                if not hit:
+                    return False
+        return True
+
+    def _walk(self, part: list[Token], cols: list[list[int]], first: int, stop: int,
+              step: int) -> list[int] | tuple[int, ...]:
+        """Boundary positions reachable after matching ``part`` from ``first`` in
+        direction ``step`` without reaching ``stop``. Left walks return match starts,
+        right walks match ends (exclusive)."""
+        ok = self._ok
+        # a frontier position p means: the next token to consume is p
+        frontier: Any = (first,)
+        for lo, hi, mode, col, value, checks in part:
+            if lo == hi == 1 and len(frontier) == 1:  # the common case: one required token
+                q = frontier[0]
+                if q == stop:
+                    return ()
+                if mode == 1:
+                    if cols[col][q] not in value:
+                        return ()
+                elif mode == 2:
+                    if cols[col][q] in value:
+                        return ()
+                elif mode == 3 and not ok(checks, cols, q):
+                    return ()
+                frontier = (q + step,)
+                continue
+            column = cols[col]
+            nxt: set[int] = set()
+            for p in frontier:
+                n = 0
+                q = p
+                while True:
+                    if n >= lo:
+                        nxt.add(q)
+                    if n >= hi or q == stop:
+                        break
+                    if mode == 1:
+                        if column[q] not in value:
+                            break
+                    elif mode == 2:
+                        if column[q] in value:
+                            break
+                    elif mode == 3 and not ok(checks, cols, q):
+                        break
+                    q += step
+                    n += 1
+            if not nxt:
+                return ()
+            frontier = tuple(nxt)
+        if step < 0:
+            return [p + 1 for p in frontier]
+        return frontier
