@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import srsly
-from spacy.attrs import LEMMA, LOWER
+from spacy.attrs import IS_PUNCT, IS_TITLE, LEMMA, LENGTH, LOWER, ORTH, SENT_START, SPACY
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
@@ -110,6 +111,7 @@ class ContextAnnotator:
             CONTEXT_FILE)
         self._lexicon_text = lexicon if lexicon is not None else packaged_text(LEXICON_FILE)
         self._compiled = False
+        self._arr: _DocArrays | None = None
 
     def _compile(self) -> None:
         from .cue_ruler import _cached_lemma_table
@@ -148,19 +150,29 @@ class ContextAnnotator:
         cues = doc.spans.get(self.spans_key, [])
         if not len(cues):
             return doc
+        # one vectorised pass over the doc; everything after works on the cues' sentences
+        cols = doc.to_array([LOWER, LEMMA, ORTH, IS_PUNCT, IS_TITLE, LENGTH, SPACY])
+        lowers, lemmas = cols[:, 0], cols[:, 1]
+        self._arr = _DocArrays(doc, cols)
+        if doc.has_annotation("SENT_START"):
+            is_start = doc.to_array(SENT_START).astype(np.int64) == 1
+            is_start[0] = True
+            starts = np.flatnonzero(is_start)
+        else:
+            starts = np.zeros(1, dtype=np.int64)
+        ends = np.append(starts[1:], len(doc))
         by_sent: dict[tuple[int, int], list[Span]] = {}
         for cue in cues:
-            sent = cue.sent if doc.has_annotation("SENT_START") else doc[:]
-            by_sent.setdefault((sent.start, sent.end), []).append(cue)
-        lowers, lemmas = doc.to_array(LOWER), doc.to_array(LEMMA)
+            k = int(np.searchsorted(starts, cue.start, side="right")) - 1
+            by_sent.setdefault((int(starts[k]), int(ends[k])), []).append(cue)
         raw = self.matcher(doc, lowers, list(by_sent), None, lemmas)
         per_sent: dict[tuple[int, int], list[tuple[int, int, int]]] = {b: [] for b in by_sent}
         bounds = sorted(by_sent)
+        b_starts = np.array([b[0] for b in bounds])
         for k, a, b in raw:
-            for s, e in bounds:
-                if s <= a < e:
-                    per_sent[(s, e)].append((k, a, b))
-                    break
+            i = int(np.searchsorted(b_starts, a, side="right")) - 1
+            if i >= 0 and a < bounds[i][1]:
+                per_sent[bounds[i]].append((k, a, b))
         for (s, e), sent_cues in by_sent.items():
             hits = self._hits(doc, s, e, per_sent[(s, e)])
             for cue in sent_cues:
@@ -168,6 +180,7 @@ class ContextAnnotator:
                 exp = self._experiencer(doc, s, e, cue, hits, sent_cues)
                 doc.user_data[(_USER_KEY, cue.start_char, cue.end_char, cue.label_)] = [
                     *flags, exp]
+        self._arr = None
         return doc
 
     def _hits(self, doc: Doc, s: int, e: int, matches: list[tuple[int, int, int]]
@@ -189,17 +202,21 @@ class ContextAnnotator:
                         p.start <= h.start and h.end <= p.end
                         and (p.rule.cancels is None or cat in p.rule.cancels)
                         for p in pseudo)]
-        quotes = [i for i in range(s, e) if doc[i].text in _QUOTES
-                  and not (doc[i].text in ("'", "’") and i > s and doc[i - 1].text[-1:] in "sS"
-                           and i + 1 < e and not doc[i + 1].is_punct
-                           and doc[i - 1].whitespace_ == "")]
+        arr = self._arr
+        orth = arr.orth[s:e]
+        quotes = []
+        for i in (np.flatnonzero(np.isin(orth, arr.quote_ids)) + s).tolist():
+            if (arr.orth[i] in arr.apostrophes and i > s and arr.last_char_s(i - 1)
+                    and i + 1 < e and not arr.punct[i + 1] and not arr.space[i - 1]):
+                continue  # a possessive apostrophe ("Jones' car"), not a quotation mark
+            quotes.append(i)
         regions = [(quotes[i], quotes[i + 1]) for i in range(0, len(quotes) - 1, 2)]
         out["_quotes"] = [_Hit(a, b + 1, _QUOTE_RULE) for a, b in regions]
         parens, stack = [], []
-        for i in range(s, e):
-            if doc[i].text == "(":
+        for i in (np.flatnonzero(np.isin(orth, arr.paren_ids)) + s).tolist():
+            if arr.orth[i] == arr.open_paren:
                 stack.append(i)
-            elif doc[i].text == ")" and stack:
+            elif stack:
                 parens.append(_Hit(stack.pop(), i + 1, _QUOTE_RULE))
         out["_regions"] = out["_quotes"] + parens
         return out
@@ -287,12 +304,13 @@ class ContextAnnotator:
             if best is None or actor.end > best.end:
                 best = actor
         lo = best.end if best is not None else s
+        arr = self._arr
         for i in range(cue.start - 1, lo - 1, -1):  # a client's name ("..., Kayla steered")
-            tok = doc[i]
-            if (i > s and tok.is_title and len(tok) > 2 and tok.is_alpha
-                    and (doc[i - 1].is_punct or i in boundary_ends)
-                    and tok.lower_ not in self._known_words):
-                return _NAME_RULE
+            if (i > s and arr.title[i] and arr.length[i] > 2
+                    and (arr.punct[i - 1] or i in boundary_ends)):
+                tok = doc[i]
+                if tok.is_alpha and tok.lower_ not in self._known_words:
+                    return _NAME_RULE
         return best.rule if best is not None else None
 
     @staticmethod
@@ -369,10 +387,27 @@ class ContextAnnotator:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for attr in ("matcher", "couples_matcher", "rules", "_known_words"):
+        for attr in ("matcher", "couples_matcher", "rules", "_known_words", "_arr"):
             state.pop(attr, None)
         state["_compiled"] = False
         return state
+
+
+class _DocArrays:
+    """Per-doc token attributes as numpy arrays, computed once per call."""
+
+    def __init__(self, doc: Doc, cols: Any) -> None:
+        strings = doc.vocab.strings
+        self.doc = doc
+        self.orth, self.punct, self.title = cols[:, 2], cols[:, 3], cols[:, 4]
+        self.length, self.space = cols[:, 5], cols[:, 6]
+        self.quote_ids = np.array([strings.add(q) for q in _QUOTES], dtype=cols.dtype)
+        self.apostrophes = {int(strings.add("'")), int(strings.add("’"))}
+        self.open_paren = int(strings.add("("))
+        self.paren_ids = np.array([self.open_paren, strings.add(")")], dtype=cols.dtype)
+
+    def last_char_s(self, i: int) -> bool:
+        return self.doc[i].text[-1:] in "sS"
 
 
 _QUOTE_RULE = ContextRule(id="_quote", category="boundary", seq="_")

@@ -112,3 +112,54 @@ def test_trigger_in_quote_stays_in_quote() -> None:
     c = cue("Pt said 'I will never get better' and left 10 min early.",
             "attendance.left_early")
     assert c.is_finding
+
+
+# ---------------------------------------------------------------- experiencer: other voices
+@pytest.mark.parametrize(
+    ("text", "label", "experiencer"),
+    [("Client said I'm 'just like his father' when I raised curfew.",
+      "confrontation.complaint_therapist", "client"),
+     ("I owned that I had pushed too hard on the exposure.",
+      "repair.acknowledge_contribution", "therapist"),
+     ("I brought us back to the safety plan.", "repair.redirect", "therapist"),
+     ("Partner B complained that sessions start too late in the evening.",
+      "confrontation.complaint_parameters", "client"),
+     ("A complained I let B get away with everything.",
+      "confrontation.complaint_therapist", "client"),
+     ("F logged off 10 min early.", "attendance.left_early", "caregiver"),
+     ("Dad left 20 min in for a work call.", "attendance.left_early", "caregiver"),
+     ("Grandmother (guardian, in sess) apologized repeatedly for 'taking up your time'.",
+      "withdrawal.deferential", "caregiver"),
+     ("IP refused to join the family drawing task.",
+      "confrontation.rejects_intervention", "client"),
+     ("Complained that I always give her brother more airtime in family sessions.",
+      "confrontation.complaint_therapist", "client")],
+)
+def test_experiencer_first_person_couples_family(text: str, label: str, experiencer: str
+                                                 ) -> None:
+    c = cue(text, label)
+    assert c.experiencer == experiencer and c.is_finding
+
+
+def test_client_apology_is_deference_not_repair() -> None:
+    labels = {c.label for c in extract_cues("Apologized over and over for 'being annoying'.")
+              if c.is_finding}
+    assert labels == {"withdrawal.deferential"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Client's boss demanded she work every weekend.",
+     "Husband (not in session) refuses to come to therapy.",
+     "Both partners stonewalled each other for most of the hour.",
+     "In our first few sessions cl was closed off and monosyllabic.",
+     "Consider switching to ACT if no progress by next review.",
+     "Mom no-showed the IEP meeting."],
+)
+def test_not_findings_in_other_voices(text: str) -> None:
+    assert not [c for c in extract_cues(text) if c.is_finding]
+
+
+def test_negation_stays_in_its_clause_after_didnt_push() -> None:
+    c = cue("I didn't push and moved to a drawing activity instead.", "repair.change_task")
+    assert not c.negated and c.is_finding
