@@ -121,19 +121,21 @@ def _token(checks: list[Check], lo: int, hi: int) -> Token:
 class CompiledPattern:
     """One pattern, split at its anchor token into a left and a right part."""
 
-    __slots__ = ("anchor", "key", "left", "right")
+    __slots__ = ("anchor", "key", "left", "need", "right")
 
     def __init__(self, key: int, tokens: list[tuple[list[Check], int, int]], k: int):
         self.key = key
         self.anchor = tokens[k][0]
         self.left = [_token(*t) for t in reversed(tokens[:k])]
         self.right = [_token(*t) for t in tokens[k + 1:]]
+        #: LOWER hashes of which one must occur in the sentence (a second anchor), or None
+        self.need: frozenset[int] | None = None
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return self.key, self.anchor, self.left, self.right
+        return self.key, self.anchor, self.left, self.right, self.need
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self.key, self.anchor, self.left, self.right = state
+        self.key, self.anchor, self.left, self.right, self.need = state
 
     def neighbour(self) -> tuple[int, int, frozenset[int]] | None:
         """(side, column, allowed values) of a required token next to the anchor."""
@@ -172,29 +174,59 @@ class _Group:
             table.setdefault(v, []).append(pat)
 
 
+def _forms(tok: Mapping[str, Any], forms_of: Mapping[str, Iterable[str]]
+           ) -> set[str] | None:
+    """Lower-case surface forms a token must have (None: not enumerable)."""
+    for attr in ("LEMMA", "LOWER", "ORTH", "TEXT"):
+        spec = tok.get(attr)
+        if isinstance(spec, str):
+            values = [spec]
+        elif isinstance(spec, dict) and set(spec) == {"IN"}:
+            values = list(spec["IN"])
+        else:
+            continue
+        forms: set[str] = set()
+        for value in values:
+            forms.add(value.lower())
+            if attr == "LEMMA":
+                forms.update(forms_of.get(value, ()))
+        return forms
+    return None
+
+
+def _required(tok: Mapping[str, Any]) -> bool:
+    try:
+        return _op_range(str(tok.get("OP", "")))[0] >= 1
+    except Unsupported:
+        return False
+
+
 def _anchor_index(pattern: list[dict[str, Any]], forms_of: Mapping[str, Iterable[str]],
                   frequency: Callable[[str], float]) -> tuple[int, set[str]] | None:
-    """Index and lower-case forms of the best operator-free token (rarest forms first)."""
+    """Index and lower-case forms of the cheapest operator-free token.
+
+    Cost of an anchor = expected occurrences per word (sum of its forms' frequencies) x
+    (a fixed per-occurrence cost + the chance that a required neighbour token, which the
+    matcher indexes, lets the pattern through).
+    """
     best: tuple[float, int, set[str]] | None = None
     for i, tok in enumerate(pattern):
         if str(tok.get("OP", "")) not in ("", "{1}", "{1,1}"):
             continue
-        for attr in ("LEMMA", "LOWER", "ORTH", "TEXT"):
-            spec = tok.get(attr)
-            if isinstance(spec, str):
-                values = [spec]
-            elif isinstance(spec, dict) and set(spec) == {"IN"}:
-                values = list(spec["IN"])
-            else:
-                continue
-            forms: set[str] = set()
-            for value in values:
-                forms.add(value.lower())
-                if attr == "LEMMA":
-                    forms.update(forms_of.get(value, ()))
-            score = sum(frequency(f) for f in forms)
-            if best is None or score < best[0]:
-                best = (score, i, forms)
+        forms = _forms(tok, forms_of)
+        if forms is None:
+            continue
+        through = 1.0
+        for j in (i + 1, i - 1):
+            if 0 <= j < len(pattern) and _required(pattern[j]):
+                nb = _forms(pattern[j], forms_of) if len(
+                    [k for k in pattern[j] if k != "OP"]) == 1 else None
+                if nb is not None:
+                    through = min(1.0, sum(frequency(f) for f in nb))
+                break
+        score = sum(frequency(f) for f in forms) * (0.3 + through)
+        if best is None or score < best[0]:
+            best = (score, i, forms)
     return None if best is None else (best[1], best[2])
 
 
@@ -219,6 +251,17 @@ class FastMatcher:
         k, forms = anchor
         tokens = [_compile_token(tok, self.columns, self.strings) for tok in pattern]
         compiled = CompiledPattern(key, tokens, k)
+        second: tuple[float, set[str]] | None = None
+        for j, tok in enumerate(pattern):
+            if j == k or not _required(tok):
+                continue
+            other = _forms(tok, self.forms_of)
+            if other is not None:
+                score = sum(self.frequency(f) for f in other)
+                if second is None or score < second[0]:
+                    second = (score, other)
+        if second is not None:
+            compiled.need = frozenset(self.strings.add(f) for f in second[1])
         for form in forms:
             self._groups.setdefault(self.strings.add(form), _Group()).add(compiled)
         self._anchor_array = None
@@ -248,6 +291,7 @@ class FastMatcher:
         groups = self._groups
         ok = self._ok
         walk = self._walk
+        bags: dict[int, set[int]] = {}
         for i, (s, e) in zip(positions, bounds, strict=True):
             group = groups[lowers[i]]
             cands = group.free
@@ -261,7 +305,15 @@ class FastMatcher:
                     more = table.get(cols[col][i - 1])
                     if more:
                         cands = cands + more
+            bag = None
             for pat in cands:
+                if pat.need is not None:
+                    if bag is None:
+                        bag = bags.get(s)
+                        if bag is None:
+                            bag = bags[s] = set(lowers[s:e])
+                    if pat.need.isdisjoint(bag):
+                        continue
                 if pat.anchor and not ok(pat.anchor, cols, i):
                     continue
                 starts = walk(pat.left, cols, i - 1, s - 1, -1) if pat.left else (i,)
