@@ -5,9 +5,9 @@ makes the same decision over the doc's ORTH / IS_PUNCT columns (one ``doc.to_arr
 a loop over plain ints; for paragraph-sized docs this beats a dozen numpy calls): a *word*
 token (neither ``is_punct`` nor one of the sentence-final ``punct_chars``) starts a sentence
 when a sentence-final token lies between it and the previous word token (or the start of
-the doc). Token 0 always starts a sentence. Clinical abbreviations ("pt.", "min.", "Dr.") are single tokens thanks to the
-tokenizer's special cases, so their period never counts as sentence-final; decimals ("2.5")
-are single tokens as well.
+the doc). Token 0 always starts a sentence. Clinical abbreviations ("pt.", "min.", "Dr.")
+are single tokens thanks to the tokenizer's special cases, so their period never counts
+as sentence-final; decimals ("2.5") are single tokens as well.
 """
 
 from __future__ import annotations
