@@ -104,3 +104,30 @@ def test_shipped_clinic_template_example(note):
     md = render(note, "md", template_dirs=[ROOT / "examples" / "templates" / "clinic"]).decode()
     assert md.startswith("# Riverside Counseling Collective — Psychotherapy Progress Note")
     assert "Supervisor co-signature" in md and "## Plan" in md
+
+
+class _Balance(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ("meta", "br"):
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if self.stack and self.stack[-1] == tag:
+            self.stack.pop()
+        else:
+            self.errors.append(tag)
+
+
+def test_html_lists_are_well_nested(example_paths):
+    from rapportnotes.io import load_session
+
+    for path in example_paths:
+        out = render(build_note(load_session(path), extract=False), "html").decode()
+        checker = _Balance()
+        checker.feed(out)
+        assert checker.errors == [] and checker.stack == [], path.name
