@@ -4,7 +4,8 @@ The floors sit a few points under the scores reached when they were set (subtype
 category F1 0.950, 0 % of gold-empty items with a finding), so real regressions fail.
 ``cues_generalisation.jsonl`` holds items written in other clinician voices (first-person
 therapist, couples, family, school, telehealth, telegraphic); its floors guard the rule
-families added for them (reached: subtype and category F1 1.00, 0 % gold-empty findings).
+families added for them (round 2, 304 items: subtype F1 0.99, category F1 0.99, 0 % gold-empty
+findings).
 """
 
 from __future__ import annotations
@@ -67,13 +68,13 @@ def test_gold_empty_items_rarely_get_findings(scored) -> None:
 
 def test_generalisation_subtype_f1_floor(scored_generalisation) -> None:
     gold, pred = scored_generalisation
-    assert _f1(gold, pred) >= 0.95
+    assert _f1(gold, pred) >= 0.96
 
 
 def test_generalisation_category_f1_floor(scored_generalisation) -> None:
     gold, pred = scored_generalisation
     cat = lambda s: {label.split(".")[0] for label in s}  # noqa: E731
-    assert _f1([cat(g) for g in gold], [cat(p) for p in pred]) >= 0.95
+    assert _f1([cat(g) for g in gold], [cat(p) for p in pred]) >= 0.96
 
 
 def test_generalisation_gold_empty_items_rarely_get_findings(scored_generalisation) -> None:

@@ -163,3 +163,38 @@ def test_not_findings_in_other_voices(text: str) -> None:
 def test_negation_stays_in_its_clause_after_didnt_push() -> None:
     c = cue("I didn't push and moved to a drawing activity instead.", "repair.change_task")
     assert not c.negated and c.is_finding
+
+
+# ---------------------------------------------------------------- round 2: other voices
+@pytest.mark.parametrize(
+    ("text", "label", "experiencer"),
+    [("Kid and I sketched out goals for the term.", "engagement.collaboration", "client"),
+     ("Pt and I planned the next two weeks.", "engagement.collaboration", "client"),
+     ("Mentioned that I ran over last time and asked whether I really listen to her.",
+      "confrontation.complaint_therapist", "client"),
+     ("I scrapped the role-play and switched to a check-in.", "repair.change_task",
+      "therapist"),
+     ("After my apology, A softened.", "repair.reengaged", "client")],
+)
+def test_experiencer_round2(text: str, label: str, experiencer: str) -> None:
+    c = cue(text, label)
+    assert c.experiencer == experiencer and c.is_finding
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Said her old family therapist took sides.",
+     "I was held up in a crisis and began 5 min late.",
+     "Camera off, audio only because of bandwidth.",
+     "We went back to the waiting room to find her coat.",
+     "Left 10 min before the end of his shift to get here.",
+     "Pt told me about the new video game he bought."],
+)
+def test_not_findings_round2(text: str) -> None:
+    assert not [c for c in extract_cues(text) if c.is_finding]
+
+
+def test_nearly_not_waking_is_content_of_a_split() -> None:
+    labels = {c.label for c in extract_cues("Joked about nearly not waking up after the pills.")
+              if c.is_finding}
+    assert labels == {"withdrawal.content_affect_split"}

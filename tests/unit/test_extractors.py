@@ -190,3 +190,49 @@ def test_import_rapportnotes_does_not_import_spacy() -> None:
             "or m.startswith('rapportnotes.extractors')]; print(bad); assert not bad")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("Said she was frightened of ending up like her mother.", "engagement.disclosure"),
+     ("Explained that he drinks before bed so he won't feel the panic.",
+      "engagement.disclosure"),
+     ("Stood up and went back to the ward twenty minutes before we were done.",
+      "attendance.left_early"),
+     ("Following my apology she nodded and started describing the fight.",
+      "repair.reengaged"),
+     ("Said this group is the only thing that keeps her going.", "engagement.collaboration"),
+     ("Called himself 'worthless' over and over.", "withdrawal.self_criticism_hopelessness"),
+     ("Said she felt grilled by me about the relapse.", "confrontation.complaint_therapist"),
+     ("Said I always take her sister's side.", "confrontation.complaint_therapist"),
+     ("I ditched the chain analysis and we just talked.", "repair.change_task"),
+     ("I wondered with her whether it's hard to disagree with me.",
+      "repair.invite_discussion"),
+     ("Checked in about how the session was landing.", "repair.invite_discussion"),
+     ("We went back to the coping plan.", "repair.redirect"),
+     ("Affirmed that staying guarded has protected her.", "repair.validate_defense"),
+     ("Wouldn't go near the breathing exercise.", "confrontation.rejects_intervention"),
+     ("Answers were 'fine' and 'whatever' all hour.", "withdrawal.minimal_response"),
+     ("Kept everything at arm's length.", "withdrawal.abstract_communication"),
+     ("Each time I raised his dad he started talking about fishing.",
+      "withdrawal.shifting_topic"),
+     ("Chuckling while telling me about the eviction.", "withdrawal.content_affect_split"),
+     ("Said the office won't do Saturday sessions.", "confrontation.complaint_parameters")],
+)
+def test_round2_families(text: str, label: str) -> None:
+    assert label in findings(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("Insisted I tell her sister she is wrong.", "withdrawal.self_criticism_hopelessness"),
+     ("Demanded more respect from me.", "repair.validate_defense"),
+     ("Went silent whenever I asked about his job.", "withdrawal.shifting_topic"),
+     ("Shut down when I brought up the exposure.", "confrontation.rejects_intervention"),
+     ("Did not come to the scheduled session.", "confrontation.complaint_progress"),
+     ("Refused to do the exposure.", "engagement.homework"),
+     ("I acknowledged that keeping quiet has kept him safe.",
+      "repair.acknowledge_contribution")],
+)
+def test_round2_precision(text: str, label: str) -> None:
+    assert label not in findings(text)
