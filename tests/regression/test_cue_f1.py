@@ -4,7 +4,7 @@ The floors sit a few points under the scores reached when they were set (subtype
 category F1 0.950, 0 % of gold-empty items with a finding), so real regressions fail.
 ``cues_generalisation.jsonl`` holds items written in other clinician voices (first-person
 therapist, couples, family, school, telehealth, telegraphic); its floors guard the rule
-families added for them (round 2, 304 items: subtype F1 0.99, category F1 0.99, 0 % gold-empty
+families added for them (round 2, 334 items: subtype F1 0.99, category F1 0.99, 0 % gold-empty
 findings).
 """
 
