@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .assemble import AssemblyContext, assemble
 from .cues import Cue
@@ -109,7 +109,3 @@ def export(note: Note, path: str | os.PathLike[str], to: str | None = None, *,
     data = render(note, kind, template_dirs=template_dirs)
     return write_atomic(path, data)
 
-
-def note_dict(note: Note) -> dict[str, Any]:
-    """Plain JSON-able dict of a note (what templates receive)."""
-    return note.model_dump(mode="json")

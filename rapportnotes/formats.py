@@ -11,8 +11,8 @@ there is a single path for built-ins and plugins.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .plugins import FORMATS_GROUP, Registry
 
@@ -42,7 +42,6 @@ class NoteFormat:
     title: str
     sections: tuple[SectionSpec, ...]
     description: str = ""
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 SOAP = NoteFormat(
