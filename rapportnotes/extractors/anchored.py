@@ -22,7 +22,7 @@ from spacy.matcher import Matcher
 from spacy.vocab import Vocab
 
 from .fast_matcher import _FLAG_ATTRS as _FLAGS
-from .fast_matcher import FastMatcher, Unsupported
+from .fast_matcher import FastMatcher, Unsupported, spec_forms
 
 _UNBOUNDED = 40  # window reach of '*' / '+' operators
 
@@ -75,18 +75,9 @@ def _anchor(pattern: list[dict[str, Any]], forms_of: Mapping[str, Iterable[str]]
         if op in ("?", "*", "!") or op.startswith("{0") or op.startswith("{,"):
             continue
         for attr in ("LEMMA", "LOWER", "ORTH"):
-            spec = tok.get(attr)
-            if isinstance(spec, str):
-                values = [spec]
-            elif isinstance(spec, dict) and set(spec) == {"IN"}:
-                values = list(spec["IN"])
-            else:
+            forms = spec_forms(attr, tok.get(attr), forms_of)
+            if forms is None:
                 continue
-            forms: set[str] = set()
-            for value in values:
-                forms.add(value.lower())
-                if attr == "LEMMA":
-                    forms.update(forms_of.get(value, ()))
             # expected hits per word of running text: rare anchors mean few matcher calls
             score = sum(_frequency(f) for f in forms)
             if best is None or score < best[0]:

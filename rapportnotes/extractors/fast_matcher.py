@@ -174,23 +174,33 @@ class _Group:
             table.setdefault(v, []).append(pat)
 
 
+def spec_forms(attr: str, spec: Any, forms_of: Mapping[str, Iterable[str]]) -> set[str] | None:
+    """Lower-case surface forms that satisfy one attribute spec (None: not enumerable).
+
+    A LEMMA spec expands to every inflection the lemma table knows, so anchors can be
+    found by LOWER hash alone.
+    """
+    if isinstance(spec, str):
+        values = [spec]
+    elif isinstance(spec, dict) and set(spec) == {"IN"}:
+        values = list(spec["IN"])
+    else:
+        return None
+    forms: set[str] = set()
+    for value in values:
+        forms.add(value.lower())
+        if attr == "LEMMA":
+            forms.update(forms_of.get(value, ()))
+    return forms
+
+
 def _forms(tok: Mapping[str, Any], forms_of: Mapping[str, Iterable[str]]
            ) -> set[str] | None:
     """Lower-case surface forms a token must have (None: not enumerable)."""
     for attr in ("LEMMA", "LOWER", "ORTH", "TEXT"):
-        spec = tok.get(attr)
-        if isinstance(spec, str):
-            values = [spec]
-        elif isinstance(spec, dict) and set(spec) == {"IN"}:
-            values = list(spec["IN"])
-        else:
-            continue
-        forms: set[str] = set()
-        for value in values:
-            forms.add(value.lower())
-            if attr == "LEMMA":
-                forms.update(forms_of.get(value, ()))
-        return forms
+        forms = spec_forms(attr, tok.get(attr), forms_of)
+        if forms is not None:
+            return forms
     return None
 
 
