@@ -238,10 +238,10 @@ def block_interventions(ctx: AssemblyContext) -> list[Statement]:
                           sources=_field("interventions"))]
     out = [Statement(lead="Interventions and response", text="")]
     for i, iv in enumerate(ivs):
-        text = iv.name + (f": {iv.detail}" if iv.detail else "")
-        text += f" Response: {iv.client_response}" if iv.client_response else \
-            " Response: not documented."
-        out.append(Statement(text=_sentence(text), style="bullet",
+        text = _sentence(iv.name + (f": {iv.detail}" if iv.detail else ""))
+        text += " Response: " + (_sentence(iv.client_response) if iv.client_response
+                                 else "not documented.")
+        out.append(Statement(text=text, style="bullet",
                              sources=_field(f"interventions[{i}]")))
     return out
 
