@@ -5,7 +5,7 @@ category F1 0.950, 0 % of gold-empty items with a finding), so real regressions 
 ``cues_generalisation.jsonl`` holds items written in other clinician voices (first-person
 therapist, couples, family, school, telehealth, telegraphic); its floors guard the rule
 families added for them (round 2, 334 items: subtype F1 0.99, category F1 0.99, 0 % gold-empty
-findings).
+findings; round 3, 376 items: subtype F1 0.99, category F1 0.99, 0 % gold-empty findings).
 """
 
 from __future__ import annotations

@@ -198,3 +198,14 @@ def test_nearly_not_waking_is_content_of_a_split() -> None:
     labels = {c.label for c in extract_cues("Joked about nearly not waking up after the pills.")
               if c.is_finding}
     assert labels == {"withdrawal.content_affect_split"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["At his prior admission he rejected every worksheet.",
+     "Guarded on admission per staff report.",
+     "P: pt to bring the completed exposure log.",
+     "Teacher said she declines to finish classwork."],
+)
+def test_not_findings_round3(text: str) -> None:
+    assert not [c for c in extract_cues(text) if c.is_finding]

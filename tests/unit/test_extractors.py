@@ -236,3 +236,44 @@ def test_round2_families(text: str, label: str) -> None:
 )
 def test_round2_precision(text: str, label: str) -> None:
     assert label not in findings(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("Laughed while recalling the night he was choked by a stranger.",
+      "withdrawal.content_affect_split"),
+     ("Says she's tired of talking about emotions in here.",
+      "confrontation.complaint_activities"),
+     ("Called the body scan touchy-feely stuff.", "confrontation.complaint_activities"),
+     ("Said the waitlist situation is absurd.", "confrontation.complaint_parameters"),
+     ("Protested the no-show fee.", "confrontation.complaint_parameters"),
+     ("Refused to do the genogram.", "confrontation.rejects_intervention"),
+     ("Said nothing we try in therapy helps.", "confrontation.complaint_progress"),
+     ("Mom said the counselor is way too lenient with him.",
+      "confrontation.complaint_therapist"),
+     ("Wondered whether these feelings of being overlooked come up with her coworkers.",
+      "repair.link_pattern"),
+     ("Walked out of the session after 25 minutes.", "attendance.left_early"),
+     ("Let her pick the game.", "repair.change_task"),
+     ("Invited writer to join his play.", "engagement.participation"),
+     ("Volunteered to lead the check-in.", "engagement.participation")],
+)
+def test_round3_families(text: str, label: str) -> None:
+    assert label in findings(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("Her brother's engagement fell through.", "engagement.participation"),
+     ("Responsive to questions, speech clear.", "engagement.participation"),
+     ("Described feeling fairly calm lately.", "engagement.disclosure"),
+     ("Said she'd forgotten about group until staff knocked.", "engagement.disclosure"),
+     ("Pt to complete the craving log before the next visit.", "engagement.homework"),
+     ("Coach says he refuses to run drills.", "confrontation.rejects_intervention"),
+     ("Felt relieved to have told someone.", "repair.reengaged"),
+     ("Switched to psychoeducation about sleep.", "repair.rationale"),
+     ("Asked if we could meet less often because of the copay.",
+      "repair.invite_discussion")],
+)
+def test_round3_precision(text: str, label: str) -> None:
+    assert label not in findings(text)
