@@ -143,7 +143,8 @@ def _header_table(doc: DocxDocument, note: Note) -> None:
 
 
 def _section(doc: DocxDocument, section: NoteSection, style_ids: dict[str, str]) -> None:
-    doc.add_heading(_safe(section.title), level=1)
+    heading = doc.add_paragraph(_safe(section.title))
+    heading._p.get_or_add_pPr().get_or_add_pStyle().val = style_ids["heading"]
     for st in section.statements:
         _statement(doc, st, style_ids)
     if section.chart:
@@ -183,7 +184,8 @@ def _style_ids(doc: DocxDocument) -> dict[str, str]:
     paragraphs get the style id directly.
     """
     return {"bullet": doc.styles["List Bullet"].style_id,
-            "subbullet": doc.styles["List Bullet 2"].style_id}
+            "subbullet": doc.styles["List Bullet 2"].style_id,
+            "heading": doc.styles["Heading 1"].style_id}
 
 
 def _table(doc: DocxDocument, table: Table) -> None:
