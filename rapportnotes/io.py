@@ -63,12 +63,12 @@ def _format_loc(loc: Iterable[Any]) -> str:
     return out
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """Parse a JSON file, mapping every failure to an InputError naming file and line."""
+def read_text(path: str | os.PathLike[str]) -> str:
+    """Read a UTF-8 text file, mapping every failure to an InputError naming the file."""
     p = Path(path)
     try:
         if p.is_dir():
-            raise InputError(f"{p}: is a directory, expected a JSON file")
+            raise InputError(f"{p}: is a directory, expected a file")
         size = p.stat().st_size
         if size > MAX_INPUT_BYTES:
             raise InputError(f"{p}: file is {size} bytes; the limit is {MAX_INPUT_BYTES}")
@@ -79,18 +79,29 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         raise InputError(f"{p}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{p}: cannot read ({exc.strerror or type(exc).__name__})") from None
+    return decode_text(raw, str(p))
+
+
+def decode_text(raw: bytes, origin: str) -> str:
+    """UTF-8 (with or without BOM) or an InputError naming ``origin`` and the byte offset."""
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{p}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+        raise InputError(f"{origin}: not UTF-8 text (invalid byte at offset {exc.start})"
+                         ) from None
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Parse a JSON file, mapping every failure to an InputError naming file and line."""
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"{p}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})"
+            f"{path}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})"
         ) from None
     except RecursionError:
-        raise InputError(f"{p}: JSON is nested too deeply") from None
+        raise InputError(f"{path}: JSON is nested too deeply") from None
 
 
 def parse_session(data: Any, *, origin: str = "<data>", prefix: str = "") -> SessionObservation:

@@ -155,3 +155,11 @@ def test_console_script_installed_and_no_traceback(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
     assert res.stderr == f"rapportnotes: error: {tmp_path / 'missing.json'}: file not found\n"
+
+
+def test_extract_user_errors_are_one_line(tmp_path, monkeypatch, capsys):
+    code, _, err = _run(["extract", tmp_path / "missing.txt"], capsys)
+    assert code == 2 and err == f"rapportnotes: error: {tmp_path / 'missing.txt'}: file not found\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"caf\xe9 late")))
+    code, _, err = _run(["extract", "-"], capsys)
+    assert code == 2 and "<stdin>: not UTF-8 text (invalid byte at offset 3)" in err

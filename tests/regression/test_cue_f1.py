@@ -15,8 +15,13 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "cues_corpus.jsonl"
-GENERALISATION = CORPUS.with_name("cues_generalisation.jsonl")
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+# file -> (subtype F1 floor, category F1 floor, max share of gold-empty items with a finding)
+FLOORS = {
+    "cues_corpus.jsonl": (0.89, 0.92, 0.03),
+    "cues_generalisation.jsonl": (0.96, 0.96, 0.03),
+}
 
 
 def _f1(gold: list[set[str]], pred: list[set[str]]) -> float:
@@ -26,59 +31,40 @@ def _f1(gold: list[set[str]], pred: list[set[str]]) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def _score(path: Path) -> tuple[list[set[str]], list[set[str]]]:
-    if not path.exists():
-        pytest.skip(f"annotated cue set {path.name} not present")
+def _categories(labels: set[str]) -> set[str]:
+    return {label.split(".")[0] for label in labels}
+
+
+@pytest.fixture(scope="module")
+def extractor():
     from rapportnotes.extractors import CueExtractor
 
+    return CueExtractor()
+
+
+@pytest.fixture(scope="module", params=sorted(FLOORS))
+def scored(request, extractor) -> tuple[str, list[set[str]], list[set[str]]]:
+    path = DATA / request.param
+    assert path.exists(), f"the project's annotated set {path.name} is missing"
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
              if line.strip()]
     preds = [{c.label for c in cues if c.is_finding}
-             for cues in CueExtractor().pipe([item["text"] for item in items])]
-    return [set(item["labels"]) for item in items], preds
-
-
-@pytest.fixture(scope="module")
-def scored() -> tuple[list[set[str]], list[set[str]]]:
-    return _score(CORPUS)
-
-
-@pytest.fixture(scope="module")
-def scored_generalisation() -> tuple[list[set[str]], list[set[str]]]:
-    return _score(GENERALISATION)
+             for cues in extractor.pipe([item["text"] for item in items])]
+    return request.param, [set(item["labels"]) for item in items], preds
 
 
 def test_subtype_f1_floor(scored) -> None:
-    gold, pred = scored
-    assert _f1(gold, pred) >= 0.89
+    name, gold, pred = scored
+    assert _f1(gold, pred) >= FLOORS[name][0]
 
 
 def test_category_f1_floor(scored) -> None:
-    gold, pred = scored
-    cat = lambda s: {label.split(".")[0] for label in s}  # noqa: E731
-    assert _f1([cat(g) for g in gold], [cat(p) for p in pred]) >= 0.92
+    name, gold, pred = scored
+    assert _f1([_categories(g) for g in gold], [_categories(p) for p in pred]) >= FLOORS[name][1]
 
 
 def test_gold_empty_items_rarely_get_findings(scored) -> None:
-    gold, pred = scored
+    name, gold, pred = scored
     empty = [p for g, p in zip(gold, pred, strict=True) if not g]
     assert empty
-    assert sum(1 for p in empty if p) / len(empty) <= 0.03
-
-
-def test_generalisation_subtype_f1_floor(scored_generalisation) -> None:
-    gold, pred = scored_generalisation
-    assert _f1(gold, pred) >= 0.96
-
-
-def test_generalisation_category_f1_floor(scored_generalisation) -> None:
-    gold, pred = scored_generalisation
-    cat = lambda s: {label.split(".")[0] for label in s}  # noqa: E731
-    assert _f1([cat(g) for g in gold], [cat(p) for p in pred]) >= 0.96
-
-
-def test_generalisation_gold_empty_items_rarely_get_findings(scored_generalisation) -> None:
-    gold, pred = scored_generalisation
-    empty = [p for g, p in zip(gold, pred, strict=True) if not g]
-    assert empty
-    assert sum(1 for p in empty if p) / len(empty) <= 0.03
+    assert sum(1 for p in empty if p) / len(empty) <= FLOORS[name][2]
