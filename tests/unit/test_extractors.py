@@ -277,3 +277,28 @@ def test_round3_families(text: str, label: str) -> None:
 )
 def test_round3_precision(text: str, label: str) -> None:
     assert label not in findings(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Acknowledged drinking has increased; not interested in changing it.",
+    "Pt admitted her cannabis use is daily again.",
+])
+def test_client_owning_own_behaviour_is_not_therapist_acknowledgment(text):
+    from rapportnotes.extractors import extract_cues
+
+    assert not [c for c in extract_cues(text)
+                if c.label == "repair.acknowledge_contribution" and c.is_finding]
+
+
+def test_therapist_acknowledgment_still_found():
+    from rapportnotes.extractors import extract_cues
+
+    cues = extract_cues("Writer acknowledged pushing the pace too quickly.")
+    assert [c.label for c in cues if c.is_finding] == ["repair.acknowledge_contribution"]
+
+
+def test_therapist_acknowledging_own_time_allocation_still_found():
+    from rapportnotes.extractors import extract_cues
+
+    cues = extract_cues("Writer acknowledged spending more time on the partner's account.")
+    assert "repair.acknowledge_contribution" in {c.label for c in cues if c.is_finding}
