@@ -26,6 +26,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -53,6 +54,15 @@ def clean_text(value: str) -> str:
     return _CONTROL.sub("", value).strip()
 
 
+def _drop_surrogates(value: object) -> object:
+    """Remove lone surrogates before pydantic's own str check would reject the whole field.
+
+    They come from broken copy-paste (half an emoji) and cannot be encoded as UTF-8; losing
+    one invisible code unit is better than refusing the clinician's note.
+    """
+    return _SURROGATE.sub("", value) if isinstance(value, str) else value
+
+
 def _nonblank(value: str) -> str:
     if not value:
         raise ValueError("must not be empty or only whitespace/control characters")
@@ -60,24 +70,26 @@ def _nonblank(value: str) -> str:
 
 
 ShortText = Annotated[
-    str, StringConstraints(max_length=500), AfterValidator(clean_text), AfterValidator(_nonblank)
+    str, BeforeValidator(_drop_surrogates), StringConstraints(max_length=500),
+    AfterValidator(clean_text), AfterValidator(_nonblank),
 ]
 """A label-like or one-line value (a name, a goal, a homework item)."""
 
 Text = Annotated[
-    str, StringConstraints(max_length=20_000), AfterValidator(clean_text),
-    AfterValidator(_nonblank),
+    str, BeforeValidator(_drop_surrogates), StringConstraints(max_length=20_000),
+    AfterValidator(clean_text), AfterValidator(_nonblank),
 ]
 """A paragraph of clinical narrative."""
 
 LongText = Annotated[
-    str, StringConstraints(max_length=200_000), AfterValidator(clean_text),
-    AfterValidator(_nonblank),
+    str, BeforeValidator(_drop_surrogates), StringConstraints(max_length=200_000),
+    AfterValidator(clean_text), AfterValidator(_nonblank),
 ]
 """Free-text clinician notes read by the extractor (capped to keep a batch run bounded)."""
 
 Quote = Annotated[
-    str, StringConstraints(max_length=300), AfterValidator(clean_text), AfterValidator(_nonblank)
+    str, BeforeValidator(_drop_surrogates), StringConstraints(max_length=300),
+    AfterValidator(clean_text), AfterValidator(_nonblank),
 ]
 """A short verbatim client quote; a progress note is summary-level, not a transcript."""
 

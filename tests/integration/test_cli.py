@@ -163,3 +163,18 @@ def test_extract_user_errors_are_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"caf\xe9 late")))
     code, _, err = _run(["extract", "-"], capsys)
     assert code == 2 and "<stdin>: not UTF-8 text (invalid byte at offset 3)" in err
+
+
+def test_hostile_text_renders_every_kind(tmp_path, capsys):
+    data = json.loads(json.dumps(MINIMAL))
+    data["clinician_notes"] = ("Pt \x00gave one-word answers\x07; \u202eRTL\u202c 𝄞 émoji 😶 "
+                               "<script>x</script> & 'quotes' \ud83d. " * 200)
+    data["subjective"] = {"quotes": ["a\x1b[31m red"]}
+    src = write_json(tmp_path / "s.json", data)
+    for kind in ("md", "txt", "html", "docx"):
+        out = tmp_path / f"note.{kind}"
+        code, _, err = _run(["render", src, "-o", out], capsys)
+        assert code == 0, err
+        assert out.stat().st_size > 0
+    html = (tmp_path / "note.html").read_text(encoding="utf-8")
+    assert "<script>x</script>" not in html and "\x00" not in html
