@@ -302,3 +302,32 @@ def test_therapist_acknowledging_own_time_allocation_still_found():
 
     cues = extract_cues("Writer acknowledged spending more time on the partner's account.")
     assert "repair.acknowledge_contribution" in {c.label for c in cues if c.is_finding}
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Participation: good.", "engagement.participation"),
+        ("Patient engagement: strong this visit.", "engagement.participation"),
+        ("In group, pt passed on his turn twice.", "withdrawal.minimal_response"),
+        ("Pt agreed with plan to increase the dose.", "engagement.collaboration"),
+        ("Member yelled at the facilitator during check-in.", "confrontation.complaint_therapist"),
+    ],
+)
+def test_round4_families(text: str, label: str) -> None:
+    assert label in findings(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Participation: limited.", "engagement.participation"),
+        ("Pt asked for more frequent appointments.", "engagement.participation"),
+        ("Several group members left early for a bus.", "attendance.left_early"),
+        ("Other members complained the worksheets were boring.",
+         "confrontation.complaint_activities"),
+        ("Her sister's engagement was called off.", "engagement.participation"),
+    ],
+)
+def test_round4_precision(text: str, label: str) -> None:
+    assert label not in findings(text)
