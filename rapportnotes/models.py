@@ -69,28 +69,21 @@ def _nonblank(value: str) -> str:
     return value
 
 
-ShortText = Annotated[
-    str, BeforeValidator(_drop_surrogates), StringConstraints(max_length=500),
-    AfterValidator(clean_text), AfterValidator(_nonblank),
+_CleanText = Annotated[
+    str, BeforeValidator(_drop_surrogates), AfterValidator(clean_text), AfterValidator(_nonblank),
 ]
+"""Free text as every narrative field takes it: surrogates dropped, cleaned, not blank."""
+
+ShortText = Annotated[_CleanText, StringConstraints(max_length=500)]
 """A label-like or one-line value (a name, a goal, a homework item)."""
 
-Text = Annotated[
-    str, BeforeValidator(_drop_surrogates), StringConstraints(max_length=20_000),
-    AfterValidator(clean_text), AfterValidator(_nonblank),
-]
+Text = Annotated[_CleanText, StringConstraints(max_length=20_000)]
 """A paragraph of clinical narrative."""
 
-LongText = Annotated[
-    str, BeforeValidator(_drop_surrogates), StringConstraints(max_length=200_000),
-    AfterValidator(clean_text), AfterValidator(_nonblank),
-]
+LongText = Annotated[_CleanText, StringConstraints(max_length=200_000)]
 """Free-text clinician notes read by the extractor (capped to keep a batch run bounded)."""
 
-Quote = Annotated[
-    str, BeforeValidator(_drop_surrogates), StringConstraints(max_length=300),
-    AfterValidator(clean_text), AfterValidator(_nonblank),
-]
+Quote = Annotated[_CleanText, StringConstraints(max_length=300)]
 """A short verbatim client quote; a progress note is summary-level, not a transcript."""
 
 ClientId = Annotated[

@@ -13,7 +13,8 @@ import argparse
 import json
 import math
 import sys
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from ..errors import MeasureError, RapportNotesError
 from ..measures import MeasureScore, get_measure, score
@@ -86,12 +87,7 @@ def cmd_score(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     defn = get_measure(args.measure)
     sc = score(defn, _parse_items(defn.short_name, args.items), age=args.age)
-    if args.json:
-        json.dump(sc.model_dump(mode="json"), out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    else:
-        out.write(format_score(sc) + "\n")
-    return 0
+    return _emit(out, sc, format_score, as_json=args.json)
 
 
 # --------------------------------------------------------------------------- trajectory
@@ -196,9 +192,14 @@ def cmd_trajectory(args: argparse.Namespace, out: TextIO | None = None) -> int:
             raise RapportNotesError(f"cue extraction is not available ({exc})") from None
         cues = [session_cues(s, None) for s in sessions]
     tr = build_trajectory(sessions, cues=cues, config=config)
-    if args.json:
-        json.dump(tr.model_dump(mode="json"), out, indent=2, ensure_ascii=False)
+    return _emit(out, tr, format_trajectory, as_json=args.json)
+
+
+def _emit(out: TextIO, result: Any, as_text: Callable[[Any], str], *, as_json: bool) -> int:
+    """Write ``result`` as indented JSON or as its readable text; exit status 0."""
+    if as_json:
+        json.dump(result.model_dump(mode="json"), out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
-        out.write(format_trajectory(tr) + "\n")
+        out.write(as_text(result) + "\n")
     return 0
