@@ -16,12 +16,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
-from spacy.attrs import IDS, LEMMA, SENT_START
+from spacy.attrs import SENT_START
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.matcher import Matcher
 from spacy.vocab import Vocab
 
-from .fast_matcher import _FLAG_ATTRS as _FLAGS
+from .batch import TokenBatch, member
 from .fast_matcher import FastMatcher, Unsupported, spec_forms
 
 _UNBOUNDED = 40  # window reach of '*' / '+' operators
@@ -83,16 +83,6 @@ def _anchor(pattern: list[dict[str, Any]], forms_of: Mapping[str, Iterable[str]]
             if best is None or score < best[0]:
                 best = (score, forms)
     return None if best is None else best[1]
-
-
-def _member(values: Any, sorted_array: Any) -> Any:
-    """``np.isin(values, sorted_array)`` for a pre-sorted, unique ``sorted_array`` (no
-    per-call sort of the big rule-side array)."""
-    if not len(sorted_array):
-        return np.zeros(len(values), dtype=bool)
-    idx = np.searchsorted(sorted_array, values)
-    idx[idx == len(sorted_array)] = 0
-    return sorted_array[idx] == values
 
 
 class AnchoredMatcher:
@@ -161,95 +151,115 @@ class AnchoredMatcher:
             self._always_matcher.add(key, [pattern])
         self._compiled = True
 
-    def anchors_in(self, lowers: Any) -> Any:
-        """Boolean mask of tokens that may start work (anchors or one-token rules by LOWER).
-
-        One-token LEMMA rules are only looked up where this mask or ``has_unanchored``
-        leads to a sentence; their lemmas are checked in :meth:`__call__`.
-        """
-        if not self._compiled:
-            self._compile()
-        return _member(lowers, self._lower_anchor_array)
-
-    def lemma_hits(self, lemmas: Any) -> Any:
-        """Boolean mask of tokens whose lemma is a one-token LEMMA rule."""
-        if not self._compiled:
-            self._compile()
-        return _member(lemmas, self._lemma_array)
+    @property
+    def attrs(self) -> list[str]:
+        """``Doc.to_array`` attributes a :class:`~.batch.TokenBatch` needs for this matcher
+        (``IS_SENT_START`` is computed by the batch, not read)."""
+        names = ["LOWER", "LEMMA", *self._fast.columns.names]
+        return [n for i, n in enumerate(names) if n not in names[:i] and n != "IS_SENT_START"]
 
     @property
     def has_unanchored(self) -> bool:
         """Whether some pattern has no anchor and must run over every sentence."""
         return bool(self._always)
 
-    def __call__(self, doc: Any, lowers: Any, sent_bounds: Iterable[tuple[int, int]],
-                 hits: Any = None, lemmas: Any = None, is_start: Any = None
-                 ) -> set[tuple[int, int, int]]:
-        """(match_id, start, end) of all matches inside the given sentences.
+    def match_batch(self, batch: TokenBatch, inside: Any = None) -> set[tuple[int, int, int]]:
+        """(match_id, start, end) of all matches in ``batch`` (global token indices).
 
-        ``is_start`` (bool array of sentence starts) is needed by patterns that test
-        ``IS_SENT_START``; it defaults to the doc's own annotation.
+        ``batch`` must carry :attr:`attrs` and sentences; ``inside`` (bool per token)
+        restricts matching to the sentences it marks (whole sentences only).
         """
         if not self._compiled:
             self._compile()
         out: set[tuple[int, int, int]] = set()
-        bounds = list(sent_bounds)
-        if not bounds:
+        if not batch.n:
             return out
-        n = len(lowers)
-        # per-token sentence start/end, restricted to the requested sentences
-        sent_lo = np.full(n, -1, dtype=np.int64)
-        sent_hi = np.zeros(n, dtype=np.int64)
-        for s, e in bounds:
-            sent_lo[s:e] = s
-            sent_hi[s:e] = e
-        inside = sent_lo >= 0
-        if lemmas is None:
-            lemmas = doc.to_array(LEMMA)
+        lowers, lemmas = batch.col("LOWER"), batch.col("LEMMA")
         # one-token rules
         for table, values, array in ((self._direct_lower, lowers, self._lower_array),
                                      (self._direct_lemma, lemmas, self._lemma_array)):
             if not len(array):
                 continue
-            where = np.flatnonzero(_member(values, array) & inside)
+            found = member(values, array)
+            if inside is not None:
+                found &= inside
+            where = np.flatnonzero(found)
             for i, v in zip(where.tolist(), values[where].tolist(), strict=True):
                 out.update((k, i, i + 1) for k in table[v])
-        # compiled patterns around their anchors
-        fast = np.flatnonzero(_member(lowers, self._fast_array) & inside)
+        # compiled patterns around their anchors (pairs gated in numpy first)
+        gate = self._fast.gate(batch)
+        if inside is not None:
+            gate &= inside
+        fast = np.flatnonzero(gate)
         if len(fast):
-            self._fast.match(fast.tolist(), self._columns(doc, lowers, lemmas, is_start),
-                             zip(sent_lo[fast].tolist(), sent_hi[fast].tolist(), strict=True),
-                             out)
-        # fallback: spaCy Matcher
-        if self._always:
-            for s, e in bounds:
-                out.update((k, s + a, s + b) for k, a, b in self._always_matcher(doc[s:e]))
-        if len(self._slow_array):
-            slow = np.flatnonzero(_member(lowers, self._slow_array) & inside)
-            for i in slow.tolist():
-                s, e = int(sent_lo[i]), int(sent_hi[i])
-                matcher, reach = self._matchers[int(lowers[i])]
-                lo, hi = max(s, i - reach + 1), min(e, i + reach)
-                out.update((k, lo + a, lo + b) for k, a, b in matcher(doc[lo:hi]))
+            lo, hi = batch.sent_bounds(fast)
+            self._fast.match(fast.tolist(), batch.lists(self._fast.columns.names),
+                             zip(lo, hi, strict=True), out)
+        # fallback: spaCy's Matcher on the docs themselves
+        if self._always or len(self._slow_array):
+            self._fallback(batch, inside, out)
         return out
 
-    def _columns(self, doc: Any, lowers: Any, lemmas: Any, is_start: Any) -> list[list[int]]:
-        cols: list[list[int]] = []
-        for name in self._fast.columns.names:
-            if name == "LOWER":
-                cols.append(lowers.tolist())
-            elif name == "LEMMA":
-                cols.append(lemmas.tolist())
-            elif name == "IS_SENT_START":
-                if is_start is None:
-                    is_start = doc.to_array(SENT_START).astype(np.int64) == 1
-                    if len(is_start):
-                        is_start[0] = True
-                cols.append(is_start.astype(np.int64).tolist())
-            else:
-                cols.append(doc.to_array(IDS[name]).astype(np.int64).tolist()
-                            if name in _FLAGS else doc.to_array(IDS[name]).tolist())
-        return cols
+    def _fallback(self, batch: TokenBatch, inside: Any, out: set[tuple[int, int, int]]
+                  ) -> None:
+        offsets = batch.offsets.tolist()
+        if self._always:
+            sents = range(len(batch.starts))
+            if inside is not None:
+                sents = np.flatnonzero(inside[batch.starts]).tolist()
+            for k in sents:
+                s, e = int(batch.starts[k]), int(batch.ends[k])
+                d = batch.doc_index(s)
+                off = offsets[d]
+                span = batch.docs[d][s - off:e - off]
+                out.update((key, s + a, s + b) for key, a, b in self._always_matcher(span))
+        if len(self._slow_array):
+            lowers = batch.col("LOWER")
+            found = member(lowers, self._slow_array)
+            if inside is not None:
+                found &= inside
+            slow = np.flatnonzero(found)
+            if not len(slow):
+                return
+            s_lo, s_hi = batch.sent_bounds(slow)
+            for i, s, e in zip(slow.tolist(), s_lo, s_hi, strict=True):
+                matcher, reach = self._matchers[int(lowers[i])]
+                lo, hi = max(s, i - reach + 1), min(e, i + reach)
+                d = batch.doc_index(i)
+                off = offsets[d]
+                span = batch.docs[d][lo - off:hi - off]
+                out.update((k, lo + a, lo + b) for k, a, b in matcher(span))
+
+    def __call__(self, doc: Any, lowers: Any, sent_bounds: Iterable[tuple[int, int]],
+                 hits: Any = None, lemmas: Any = None, is_start: Any = None
+                 ) -> set[tuple[int, int, int]]:
+        """(match_id, start, end) of all matches inside the given sentences of one doc.
+
+        A one-doc convenience over :meth:`match_batch`; ``is_start`` (bool array of
+        sentence starts) feeds patterns that test ``IS_SENT_START`` and defaults to the
+        doc's own annotation. ``hits`` is accepted for compatibility and ignored.
+        """
+        bounds = list(sent_bounds)
+        if not bounds or not len(doc):
+            return set()
+        batch = TokenBatch([doc], self.attrs)
+        batch.set_col("LOWER", np.asarray(lowers, dtype=np.uint64))
+        if lemmas is not None:
+            batch.set_col("LEMMA", np.asarray(lemmas, dtype=np.uint64))
+        marks = np.zeros(len(doc), dtype=bool)
+        inside = np.zeros(len(doc), dtype=bool)
+        for s, e in bounds:
+            marks[s] = True
+            if e < len(doc):
+                marks[e] = True
+            inside[s:e] = True
+        batch.set_sentences(marks)
+        if is_start is None:
+            is_start = doc.to_array(SENT_START).astype(np.int64) == 1
+        starts = np.asarray(is_start, dtype=bool).copy()
+        starts[0] = True
+        batch.set_col("IS_SENT_START", starts.astype(np.uint64))
+        return self.match_batch(batch, inside)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"vocab": self.vocab, "forms_of": None, "_fast": self._fast,

@@ -22,20 +22,20 @@ matched against the context rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import srsly
-from spacy.attrs import IS_PUNCT, IS_TITLE, LEMMA, LENGTH, LOWER, ORTH, SENT_START, SPACY
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
-from spacy.util import ensure_path
+from spacy.util import ensure_path, minibatch
 
 from .anchored import AnchoredMatcher
+from .batch import TokenBatch
 from .cue_ruler import SPANS_KEY
 from .rules import (
     CONTEXT_FILE,
@@ -126,6 +126,7 @@ class ContextAnnotator:
         self.matcher = AnchoredMatcher(self.nlp.vocab, LemmaLookup(table).forms_of)
         self.couples_matcher = Matcher(self.nlp.vocab, validate=True)
         self.rules: dict[int, ContextRule] = {}
+        self._order: dict[int, int] = {}  # rule hash -> line order (deterministic ties)
         seen: set[str] = set()
         for rule in rules:
             if rule.id in seen:
@@ -140,60 +141,84 @@ class ContextAnnotator:
                 self.couples_matcher.add(rule.id, [pattern])
             else:
                 self.matcher.add(rule.id, pattern)
-            self.rules[self.nlp.vocab.strings.add(rule.id)] = rule
+            key = self.nlp.vocab.strings.add(rule.id)
+            self.rules[key] = rule
+            self._order[key] = len(self._order)
+        self._ids = _Ids(self.nlp.vocab.strings)
         self._compiled = True
 
     # ------------------------------------------------------------------ running
     def __call__(self, doc: Doc) -> Doc:
+        self._process([doc])
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        """Process docs in batches (trigger lookups run once per batch, see :mod:`.batch`)."""
+        for docs in minibatch(stream, size=batch_size):
+            self._process(docs)
+            yield from docs
+
+    def _process(self, docs: list[Doc]) -> None:
         if not self._compiled:
             self._compile()
-        cues = doc.spans.get(self.spans_key, [])
-        if not len(cues):
-            return doc
-        # one vectorised pass over the doc; everything after works on the cues' sentences
-        cols = doc.to_array([LOWER, LEMMA, ORTH, IS_PUNCT, IS_TITLE, LENGTH, SPACY])
-        lowers, lemmas = cols[:, 0], cols[:, 1]
-        self._arr = _DocArrays(doc, cols)
-        if doc.has_annotation("SENT_START"):
-            is_start = doc.to_array(SENT_START).astype(np.int64) == 1
-            is_start[0] = True
-            starts = np.flatnonzero(is_start)
-        else:
-            starts = np.zeros(1, dtype=np.int64)
-        ends = np.append(starts[1:], len(doc))
-        by_sent: dict[tuple[int, int], list[Span]] = {}
-        for cue in cues:
-            k = int(np.searchsorted(starts, cue.start, side="right")) - 1
-            by_sent.setdefault((int(starts[k]), int(ends[k])), []).append(cue)
-        raw = self.matcher(doc, lowers, list(by_sent), None, lemmas)
-        per_sent: dict[tuple[int, int], list[tuple[int, int, int]]] = {b: [] for b in by_sent}
-        bounds = sorted(by_sent)
-        b_starts = np.array([b[0] for b in bounds])
-        for k, a, b in raw:
-            i = int(np.searchsorted(b_starts, a, side="right")) - 1
-            if i >= 0 and a < bounds[i][1]:
-                per_sent[bounds[i]].append((k, a, b))
-        for (s, e), sent_cues in by_sent.items():
-            hits = self._hits(doc, s, e, per_sent[(s, e)])
-            for cue in sent_cues:
-                flags = self._modifiers(doc, s, e, cue, hits)
-                exp = self._experiencer(doc, s, e, cue, hits, sent_cues)
-                doc.user_data[(_USER_KEY, cue.start_char, cue.end_char, cue.label_)] = [
-                    *flags, exp]
+        key = self.spans_key
+        work = [d for d in docs if key in d.spans and len(d.spans[key])]
+        if not work:
+            return
+        batch = TokenBatch(work, list(dict.fromkeys([*self.matcher.attrs, *_COLUMNS])))
+        batch.set_sentences(batch.col("SENT_START") == 1)
+        offsets = batch.offsets.tolist()
+        # the sentences holding a cue: only they are matched against the context rules
+        cue_starts = np.fromiter(
+            (offsets[d] + cue.start for d, doc in enumerate(work) for cue in doc.spans[key]),
+            dtype=np.int64)
+        cue_sents = batch.sent_of[cue_starts].tolist()
+        has_cue = np.zeros(len(batch.starts), dtype=bool)
+        has_cue[cue_sents] = True
+        raw = self.matcher.match_batch(batch, has_cue[batch.sent_of])
+        per_sent: dict[int, list[tuple[int, int, int]]] = {}
+        if raw:
+            triples = list(raw)
+            sids = batch.sent_of[np.fromiter((a for _, a, _ in triples), dtype=np.int64,
+                                             count=len(triples))].tolist()
+            for sid, triple in zip(sids, triples, strict=True):
+                per_sent.setdefault(sid, []).append(triple)
+        columns = batch.lists(_COLUMNS)
+        starts, ends = batch.starts.tolist(), batch.ends.tolist()
+        k = 0
+        for d, doc in enumerate(work):
+            off = offsets[d]
+            self._arr = _DocArrays(self._ids, doc, [c[off:offsets[d + 1]] for c in columns])
+            by_sent: dict[int, list[Span]] = {}
+            for cue in doc.spans[key]:
+                by_sent.setdefault(cue_sents[k], []).append(cue)
+                k += 1
+            for sid, sent_cues in by_sent.items():
+                s, e = starts[sid] - off, ends[sid] - off
+                local = [(m, a - off, b - off) for m, a, b in per_sent.get(sid, ())]
+                hits = self._hits(doc, s, e, local)
+                for cue in sent_cues:
+                    flags = self._modifiers(doc, s, e, cue, hits)
+                    exp = self._experiencer(doc, s, e, cue, hits, sent_cues)
+                    doc.user_data[(_USER_KEY, cue.start_char, cue.end_char, cue.label_)] = [
+                        *flags, exp]
         self._arr = None
-        return doc
 
     def _hits(self, doc: Doc, s: int, e: int, matches: list[tuple[int, int, int]]
               ) -> dict[str, list[_Hit]]:
-        raw = [_Hit(a, b, self.rules[k]) for k, a, b in matches]
-        # longest first, no overlaps within one category
-        raw.sort(key=lambda h: (h.start - h.end, h.start))
+        # longest first, then by position and rule-file order (deterministic whatever the
+        # order the matcher found them in); within one category a trigger overlapping a
+        # longer one is dropped, but rules matching the very same words all stay (a
+        # forward and a backward rule for "last month" both apply)
+        order = self._order
+        ranked = sorted(matches, key=lambda m: (m[1] - m[2], m[1], order[m[0]]))
         out: dict[str, list[_Hit]] = {}
-        for hit in raw:
-            same = out.setdefault(hit.rule.category, [])
-            if any(o.start < hit.end and hit.start < o.end for o in same):
+        for k, a, b in ranked:
+            rule = self.rules[k]
+            same = out.setdefault(rule.category, [])
+            if any(o.start < b and a < o.end and (o.start, o.end) != (a, b) for o in same):
                 continue
-            same.append(hit)
+            same.append(_Hit(a, b, rule))
         pseudo = out.pop("pseudo", [])
         if pseudo:
             for cat in MODIFIERS:
@@ -203,21 +228,24 @@ class ContextAnnotator:
                         and (p.rule.cancels is None or cat in p.rule.cancels)
                         for p in pseudo)]
         arr = self._arr
-        orth = arr.orth[s:e]
+        ids = self._ids
+        orth = arr.orth
         quotes = []
-        for i in (np.flatnonzero(np.isin(orth, arr.quote_ids)) + s).tolist():
-            if (arr.orth[i] in arr.apostrophes and i > s and arr.last_char_s(i - 1)
-                    and i + 1 < e and not arr.punct[i + 1] and not arr.space[i - 1]):
-                continue  # a possessive apostrophe ("Jones' car"), not a quotation mark
-            quotes.append(i)
+        parens: list[_Hit] = []
+        stack: list[int] = []
+        for i in range(s, e):
+            o = orth[i]
+            if o in ids.quotes:
+                if (o in ids.apostrophes and i > s and arr.last_char_s(i - 1)
+                        and i + 1 < e and not arr.punct[i + 1] and not arr.space[i - 1]):
+                    continue  # a possessive apostrophe ("Jones' car"), not a quotation mark
+                quotes.append(i)
+            elif o == ids.open_paren:
+                stack.append(i)
+            elif o == ids.close_paren and stack:
+                parens.append(_Hit(stack.pop(), i + 1, _QUOTE_RULE))
         regions = [(quotes[i], quotes[i + 1]) for i in range(0, len(quotes) - 1, 2)]
         out["_quotes"] = [_Hit(a, b + 1, _QUOTE_RULE) for a, b in regions]
-        parens, stack = [], []
-        for i in (np.flatnonzero(np.isin(orth, arr.paren_ids)) + s).tolist():
-            if arr.orth[i] == arr.open_paren:
-                stack.append(i)
-            elif stack:
-                parens.append(_Hit(stack.pop(), i + 1, _QUOTE_RULE))
         out["_regions"] = out["_quotes"] + parens
         return out
 
@@ -387,24 +415,35 @@ class ContextAnnotator:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for attr in ("matcher", "couples_matcher", "rules", "_known_words", "_arr"):
+        for attr in ("matcher", "couples_matcher", "rules", "_known_words", "_arr", "_ids",
+                     "_order"):
             state.pop(attr, None)
         state["_compiled"] = False
         return state
 
 
-class _DocArrays:
-    """Per-doc token attributes as numpy arrays, computed once per call."""
+class _Ids:
+    """String hashes the context logic compares against, looked up once per component."""
 
-    def __init__(self, doc: Doc, cols: Any) -> None:
-        strings = doc.vocab.strings
+    def __init__(self, strings: Any) -> None:
+        self.quotes = frozenset(strings.add(q) for q in _QUOTES)
+        self.apostrophes = frozenset({strings.add("'"), strings.add("’")})
+        self.open_paren = strings.add("(")
+        self.close_paren = strings.add(")")
+
+
+#: token columns the per-cue logic reads (besides the matcher's own)
+_COLUMNS = ("ORTH", "IS_PUNCT", "IS_TITLE", "LENGTH", "SPACY", "SENT_START")
+
+
+class _DocArrays:
+    """One doc's token columns as Python lists (cheap per-index reads in the cue logic)."""
+
+    __slots__ = ("doc", "length", "orth", "punct", "space", "title")
+
+    def __init__(self, ids: _Ids, doc: Doc, cols: list[list[int]]) -> None:
         self.doc = doc
-        self.orth, self.punct, self.title = cols[:, 2], cols[:, 3], cols[:, 4]
-        self.length, self.space = cols[:, 5], cols[:, 6]
-        self.quote_ids = np.array([strings.add(q) for q in _QUOTES], dtype=cols.dtype)
-        self.apostrophes = {int(strings.add("'")), int(strings.add("’"))}
-        self.open_paren = int(strings.add("("))
-        self.paren_ids = np.array([self.open_paren, strings.add(")")], dtype=cols.dtype)
+        self.orth, self.punct, self.title, self.length, self.space, _ = cols
 
     def last_char_s(self, i: int) -> bool:
         return self.doc[i].text[-1:] in "sS"

@@ -14,19 +14,20 @@ inflection). Docs that already carry lemmas (a statistical pipeline) keep them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import srsly
-from spacy.attrs import LEMMA, LOWER, SENT_START
+from spacy.attrs import LEMMA, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
-from spacy.util import ensure_path
+from spacy.util import ensure_path, minibatch
 
 from .anchored import AnchoredMatcher
+from .batch import TokenBatch
 from .rules import (
     CUE_FILE,
     LEXICON_FILE,
@@ -92,15 +93,18 @@ class LemmaLookup:
             self._arrays = (keys[order], vals[order])
         return self._arrays
 
+    def lookup(self, strings: Any, lowers: Any) -> Any:
+        """Lemma hashes for an array of LOWER hashes (unknown words are their own lemma)."""
+        keys, vals = self._hash_arrays(strings)
+        if not len(keys) or not len(lowers):
+            return lowers
+        idx = np.searchsorted(keys, lowers)
+        idx[idx >= len(keys)] = 0
+        return np.where(keys[idx] == lowers, vals[idx], lowers)
+
     def apply(self, doc: Doc, lowers: Any) -> Any:
         """Set ``token.lemma`` on every token of ``doc``; return the lemma hash array."""
-        keys, vals = self._hash_arrays(doc.vocab.strings)
-        if not len(keys):
-            lemmas = lowers
-        else:
-            idx = np.searchsorted(keys, lowers)
-            idx[idx >= len(keys)] = 0
-            lemmas = np.where(keys[idx] == lowers, vals[idx], lowers)
+        lemmas = self.lookup(doc.vocab.strings, lowers)
         doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         return lemmas
 
@@ -200,62 +204,102 @@ class CueRuler:
 
     # ------------------------------------------------------------------ running
     def __call__(self, doc: Doc) -> Doc:
-        if not self._compiled:
-            self._compile()
-        n = len(doc)
-        spans: list[Span] = []
-        if n:
-            if self.sentences is not None and not doc.has_annotation("SENT_START"):
-                self._splitter(doc)
-            lowers = doc.to_array(LOWER)
-            if self.lemmatize and not doc.has_annotation("LEMMA"):
-                lemmas = self.lemmas.apply(doc, lowers)
-            else:
-                lemmas = doc.to_array(LEMMA)
-            hits = self.matcher.anchors_in(lowers) | self.matcher.lemma_hits(lemmas)
-            if not self.prefilter or self.matcher.has_unanchored or hits.any():
-                spans = self._match(doc, lowers, hits, lemmas)
-        doc.spans[self.spans_key] = spans
+        self._process([doc])
         return doc
 
-    def _match(self, doc: Doc, lowers: Any, hits: Any, lemmas: Any) -> list[Span]:
-        if doc.has_annotation("SENT_START"):
-            is_start = doc.to_array(SENT_START).astype(np.int64) == 1
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        """Process docs in batches: lemmas, sentence starts and anchor lookups run once
+        per batch over the concatenated token columns (see :mod:`.batch`)."""
+        for docs in minibatch(stream, size=batch_size):
+            self._process(docs)
+            yield from docs
+
+    def _process(self, docs: list[Doc]) -> None:
+        if not self._compiled:
+            self._compile()
+        work = []
+        for doc in docs:
+            if len(doc):
+                work.append(doc)
+            else:
+                doc.spans[self.spans_key] = []
+        if not work:
+            return
+        attrs = list(dict.fromkeys([*self.matcher.attrs, "ORTH", "IS_PUNCT", "SENT_START"]))
+        batch = TokenBatch(work, attrs)
+        lengths = np.diff(batch.offsets)
+        # sentence boundaries: kept where a doc has them, else the Sentencizer's rule
+        split = np.array([self.sentences is not None and not d.has_annotation("SENT_START")
+                          for d in work])
+        given = batch.col("SENT_START") == 1
+        if split.any():
+            computed = self._splitter.batch_starts(batch)
+            is_start = computed if split.all() else np.where(
+                np.repeat(split, lengths), computed, given)
         else:
-            is_start = np.zeros(len(doc), dtype=bool)
-        is_start[0] = True
-        sent_id = np.cumsum(is_start) - 1
-        starts = np.flatnonzero(is_start)
-        ends = np.append(starts[1:], len(doc))
-        if self.prefilter and not self.matcher.has_unanchored:
-            wanted = np.unique(sent_id[hits]).tolist()
-        else:
-            wanted = range(len(starts))
-        bounds = [(int(starts[i]), int(ends[i])) for i in wanted]
-        raw = self.matcher(doc, lowers, bounds, hits, lemmas, is_start)
+            is_start = given
+        batch.set_sentences(is_start)
+        # lookup lemmas where a doc has none
+        lemmatize = np.array([self.lemmatize and not d.has_annotation("LEMMA") for d in work])
+        if lemmatize.any():
+            looked = self.lemmas.lookup(self.nlp.vocab.strings, batch.col("LOWER"))
+            batch.set_col("LEMMA", looked if lemmatize.all() else np.where(
+                np.repeat(lemmatize, lengths), looked, batch.col("LEMMA")))
+        self._write_back(batch, lemmatize.tolist(), split.tolist())
+        raw = self.matcher.match_batch(batch)
+        for doc, (keep, excludes) in zip(work, self._select(batch, raw), strict=True):
+            doc.spans[self.spans_key] = self._resolve(doc, keep, excludes) if (
+                keep or excludes) else []
+
+    @staticmethod
+    def _write_back(batch: TokenBatch, lemmatize: list[bool], split: list[bool]) -> None:
+        """Store looked-up lemmas and computed sentence starts on the docs (one
+        ``from_array`` per doc that needs either)."""
+        if not any(lemmatize) and not any(split):
+            return
+        table = np.empty((batch.n, 2), dtype=np.uint64)
+        table[:, 0] = batch.col("LEMMA")
+        table[:, 1] = np.where(batch.is_start, 1, -1).astype(np.int64).astype(np.uint64)
+        offsets = batch.offsets.tolist()
+        for d, doc in enumerate(batch.docs):
+            rows = table[offsets[d]:offsets[d + 1]]
+            if lemmatize[d] and split[d]:
+                doc.from_array([LEMMA, SENT_START], rows)
+            elif lemmatize[d]:
+                doc.from_array([LEMMA], rows[:, :1].copy())
+            elif split[d]:
+                doc.from_array([SENT_START], rows[:, 1:].copy())
+
+    def _select(self, batch: TokenBatch, raw: set[tuple[int, int, int]]
+                ) -> list[tuple[list[tuple[int, int, CueRule]], list[tuple[int, int, CueRule]]]]:
+        """Per doc: matches kept (rule conditions hold) and exclusion matches, doc-local."""
+        out: list[tuple[list[tuple[int, int, CueRule]], list[tuple[int, int, CueRule]]]] = [
+            ([], []) for _ in batch.docs]
         if not raw:
-            return []
-        keep: list[tuple[int, int, CueRule]] = []
-        excludes: list[tuple[int, int, CueRule]] = []
+            return out
+        lemmas = batch.col("LEMMA")
         sent_lemmas: dict[int, set[int]] = {}
+        kept: list[tuple[int, int, int]] = []
         for key, s, e in raw:
-            rule = self.rules[key]
-            if rule.exclude is not None:
-                excludes.append((s, e, rule))
-                continue
             req = self._required.get(key)
-            if req is not None:
-                sid = int(sent_id[s])
+            if req is not None and self.rules[key].exclude is None:
+                sid = int(batch.sent_of[s])
                 present = sent_lemmas.get(sid)
                 if present is None:
                     present = sent_lemmas[sid] = set(
-                        lemmas[starts[sid]:ends[sid]].tolist())
+                        lemmas[batch.starts[sid]:batch.ends[sid]].tolist())
                 if req.isdisjoint(present):
                     continue
-            keep.append((s, e, rule))
-        # deterministic ties (same span, several rules of one label): first listed rule wins
-        keep.sort(key=lambda m: self._order[m[2].id])
-        return self._resolve(doc, keep, excludes)
+            kept.append((key, s, e))
+        order = self._order
+        for d, matches in enumerate(batch.split(kept)):
+            keep, excludes = out[d]
+            for key, s, e in matches:
+                rule = self.rules[key]
+                (excludes if rule.exclude is not None else keep).append((s, e, rule))
+            # deterministic ties (same span, several rules of one label): first rule wins
+            keep.sort(key=lambda m: order[m[2].id])
+        return out
 
     @staticmethod
     def _resolve(doc: Doc, keep: list[tuple[int, int, CueRule]],

@@ -28,13 +28,16 @@ from spacy.attrs import IDS
 
 #: string attributes compared as hashes (``doc.to_array`` returns string hashes for them)
 _STRING_ATTRS = {"ORTH": "ORTH", "TEXT": "ORTH", "LOWER": "LOWER", "LEMMA": "LEMMA",
-                 "NORM": "NORM"}
+                 "NORM": "NORM", "SHAPE": "SHAPE"}
 #: boolean / flag attributes compared as 0/1
 _FLAG_ATTRS = {"IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_PUNCT", "IS_SPACE",
                "IS_TITLE", "IS_UPPER", "LIKE_URL", "LIKE_NUM", "LIKE_EMAIL", "IS_STOP",
                "IS_BRACKET", "IS_QUOTE", "IS_LEFT_PUNCT", "IS_RIGHT_PUNCT", "IS_CURRENCY",
-               "IS_SENT_START"}
+               "IS_SENT_START", "SPACY"}
 _INF = 1 << 30
+#: multiplier combining an anchor hash and a neighbour value into one 64-bit gate key
+_PAIR = 0x9E3779B97F4A7C15
+_MASK64 = (1 << 64) - 1
 _OPS = {"": (1, 1), "?": (0, 1), "*": (0, _INF), "+": (1, _INF)}
 _RANGE = re.compile(r"^\{(\d*)(,?)(\d*)\}$")
 
@@ -252,6 +255,7 @@ class FastMatcher:
         self.lower_col = self.columns.index("LOWER")
         self._groups: dict[int, _Group] = {}
         self._anchor_array: Any = None
+        self._gates: tuple[Any, list[tuple[int, int, Any]]] | None = None
 
     def add(self, key: int, pattern: list[dict[str, Any]]) -> None:
         """Compile ``pattern``; raise :class:`Unsupported` if it needs the fallback."""
@@ -275,6 +279,7 @@ class FastMatcher:
         for form in forms:
             self._groups.setdefault(self.strings.add(form), _Group()).add(compiled)
         self._anchor_array = None
+        self._gates = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = {slot: getattr(self, slot) for slot in self.__dict__}
@@ -289,6 +294,48 @@ class FastMatcher:
 
     def column_ids(self) -> list[int]:
         return [IDS[name] for name in self.columns.names]
+
+    def _gate_arrays(self) -> tuple[Any, list[tuple[int, int, Any]]]:
+        """Sorted keys that let an anchor occurrence through to :meth:`match`: anchors with
+        neighbour-free patterns, and per (side, column) the pair keys anchor x neighbour."""
+        if self._gates is None:
+            free = sorted(h for h, g in self._groups.items() if g.free)
+            pairs: dict[tuple[int, int], set[int]] = {}
+            for h, g in self._groups.items():
+                for side, tables in ((1, g.right), (-1, g.left)):
+                    for col, table in tables.items():
+                        keys = pairs.setdefault((side, col), set())
+                        keys.update(((h * _PAIR) + v) & _MASK64 for v in table)
+            self._gates = (np.array(free, dtype=np.uint64),
+                           [(side, col, np.array(sorted(keys), dtype=np.uint64))
+                            for (side, col), keys in sorted(pairs.items())])
+        return self._gates
+
+    def gate(self, batch: Any) -> Any:
+        """Bool mask over ``batch`` (a :class:`~.batch.TokenBatch`) of the anchor
+        occurrences for which :meth:`match` has at least one candidate pattern.
+
+        Frequent anchors ("to", "and", "the") only matter next to a particular word; testing
+        that pair for the whole batch in numpy leaves only real candidates to the Python
+        loop. Hash collisions can only let extra positions through, never drop one.
+        """
+        from .batch import member
+
+        free, pairs = self._gate_arrays()
+        lowers = batch.col("LOWER")
+        mask = member(lowers, free)
+        if not pairs or not len(lowers):
+            return mask
+        scaled = lowers * np.uint64(_PAIR)
+        for side, col, keys in pairs:
+            values = batch.col(self.columns.names[col])
+            other = np.zeros_like(lowers)
+            if side > 0:
+                other[:-1] = values[1:]
+            else:
+                other[1:] = values[:-1]
+            mask |= member(scaled + other, keys)
+        return mask
 
     def match(self, positions: Iterable[int], cols: list[list[int]],
               bounds: Iterable[tuple[int, int]], out: set[tuple[int, int, int]]) -> None:
