@@ -180,21 +180,23 @@ class AnchoredMatcher:
                                      (self._direct_lemma, lemmas, self._lemma_array)):
             if not len(array):
                 continue
-            found = member(values, array)
+            found = batch.member(table is self._direct_lower and "LOWER" or "LEMMA", array)
             if inside is not None:
                 found &= inside
             where = np.flatnonzero(found)
             for i, v in zip(where.tolist(), values[where].tolist(), strict=True):
                 out.update((k, i, i + 1) for k in table[v])
-        # compiled patterns around their anchors (pairs gated in numpy first)
-        gate = self._fast.gate(batch)
-        if inside is not None:
-            gate &= inside
-        fast = np.flatnonzero(gate)
+        # compiled patterns around their anchors: the C engine looks every token up in its
+        # own hash table; the Python engine gets only positions that pass the numpy gate
+        if self._fast.has_c_engine:
+            fast = np.flatnonzero(inside) if inside is not None else np.arange(batch.n)
+        else:
+            gate = self._fast.gate(batch)
+            if inside is not None:
+                gate &= inside
+            fast = np.flatnonzero(gate)
         if len(fast):
-            lo, hi = batch.sent_bounds(fast)
-            self._fast.match(fast.tolist(), batch.lists(self._fast.columns.names),
-                             zip(lo, hi, strict=True), out)
+            self._fast.match_batch(batch, fast, out)
         # fallback: spaCy's Matcher on the docs themselves
         if self._always or len(self._slow_array):
             self._fallback(batch, inside, out)

@@ -66,7 +66,24 @@ class TokenBatch:
     def set_col(self, name: str, values: Any) -> None:
         """Add or replace a computed column (e.g. lemmas, ``IS_SENT_START``)."""
         self._extra[name] = values
+        self._extra.pop("unique:" + name, None)
         self._lists.pop(name, None)
+
+    def unique(self, name: str) -> tuple[Any, Any]:
+        """(sorted distinct values, inverse index) of a column, cached: lookups into large
+        sorted tables are done once per distinct word of the batch (a few thousand) instead
+        of once per token."""
+        key = "unique:" + name
+        cached = self._extra.get(key)
+        if cached is None:
+            uniq, inverse = np.unique(self.col(name), return_inverse=True)
+            cached = self._extra[key] = (uniq, inverse.reshape(-1))
+        return cached
+
+    def member(self, name: str, sorted_unique: Any) -> Any:
+        """``member(self.col(name), sorted_unique)`` via the column's distinct values."""
+        uniq, inverse = self.unique(name)
+        return member(uniq, sorted_unique)[inverse]
 
     def has(self, name: str) -> bool:
         return name in self._extra or name in self.attrs
@@ -91,10 +108,10 @@ class TokenBatch:
         self.sent_of = np.cumsum(is_start) - 1
         self.set_col("IS_SENT_START", is_start.astype(np.uint64))
 
-    def sent_bounds(self, positions: Any) -> tuple[list[int], list[int]]:
-        """(sentence starts, sentence ends) of the tokens at ``positions``."""
+    def sent_bounds(self, positions: Any) -> tuple[Any, Any]:
+        """(sentence starts, sentence ends) of the tokens at ``positions`` (int arrays)."""
         sid = self.sent_of[positions]
-        return self.starts[sid].tolist(), self.ends[sid].tolist()
+        return self.starts[sid], self.ends[sid]
 
     # ------------------------------------------------------------------ docs
     def doc_index(self, i: int) -> int:

@@ -242,7 +242,8 @@ class CueRuler:
         # lookup lemmas where a doc has none
         lemmatize = np.array([self.lemmatize and not d.has_annotation("LEMMA") for d in work])
         if lemmatize.any():
-            looked = self.lemmas.lookup(self.nlp.vocab.strings, batch.col("LOWER"))
+            uniq, inverse = batch.unique("LOWER")
+            looked = self.lemmas.lookup(self.nlp.vocab.strings, uniq)[inverse]
             batch.set_col("LEMMA", looked if lemmatize.all() else np.where(
                 np.repeat(lemmatize, lengths), looked, batch.col("LEMMA")))
         self._write_back(batch, lemmatize.tolist(), split.tolist())

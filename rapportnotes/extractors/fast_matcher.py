@@ -19,12 +19,20 @@ caller's fallback (spaCy's ``Matcher``).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 from spacy.attrs import IDS
+
+_cmatch: Any = None
+if not os.environ.get("RAPPORTNOTES_PURE_PYTHON"):
+    try:  # the compiled inner loop; the pure-Python engine below gives the same results
+        from . import _cmatch
+    except ImportError:  # pragma: no cover - depends on the build
+        _cmatch = None
 
 #: string attributes compared as hashes (``doc.to_array`` returns string hashes for them)
 _STRING_ATTRS = {"ORTH": "ORTH", "TEXT": "ORTH", "LOWER": "LOWER", "LEMMA": "LEMMA",
@@ -256,6 +264,9 @@ class FastMatcher:
         self._groups: dict[int, _Group] = {}
         self._anchor_array: Any = None
         self._gates: tuple[Any, list[tuple[int, int, Any]]] | None = None
+        #: use the compiled inner loop (``_cmatch``) when it is importable
+        self.prefer_c = True
+        self._engine: Any = None
 
     def add(self, key: int, pattern: list[dict[str, Any]]) -> None:
         """Compile ``pattern``; raise :class:`Unsupported` if it needs the fallback."""
@@ -280,11 +291,148 @@ class FastMatcher:
             self._groups.setdefault(self.strings.add(form), _Group()).add(compiled)
         self._anchor_array = None
         self._gates = None
+        self._engine = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = {slot: getattr(self, slot) for slot in self.__dict__}
         state["forms_of"] = {}
+        state["_engine"] = None  # a C object; rebuilt from the tables after unpickling
         return state
+
+    # ------------------------------------------------------------------ compiled engine
+    def _engine_tables(self) -> tuple[tuple[bytes, ...], int, list[tuple[int, Any]]]:
+        """Flatten the groups into the tables ``_cmatch.Engine`` reads (see _cmatch.c).
+
+        Regex checks become extra 0/1 columns computed per batch (returned as
+        (source column, (regex, cache)) pairs), so the C side only compares integers.
+        """
+        n_base = len(self.columns.names)
+        set_ids: dict[frozenset[int], int] = {}
+        set_vals: list[int] = []
+        set_off: list[int] = []
+        set_len: list[int] = []
+        regex_cols: list[tuple[int, Any]] = []
+        regex_ids: dict[int, int] = {}
+        checks: list[int] = []
+        tokens: list[int] = []
+
+        def set_id(values: frozenset[int]) -> int:
+            k = set_ids.get(values)
+            if k is None:
+                k = set_ids[values] = len(set_off)
+                set_off.append(len(set_vals))
+                set_len.append(len(values))
+                set_vals.extend(sorted(values))
+            return k
+
+        def add_checks(chks: list[Check]) -> tuple[int, int]:
+            off = len(checks) // 3
+            for col, kind, value in chks:
+                if kind in (0, 1):
+                    checks.extend((col, kind, set_id(value)))
+                elif kind == 3:
+                    checks.extend((col, 3, int(value)))
+                else:
+                    r = regex_ids.get(id(value))
+                    if r is None:
+                        r = regex_ids[id(value)] = len(regex_cols)
+                        regex_cols.append((col, value))
+                    checks.extend((n_base + r, 3, 1))
+            return off, len(chks)
+
+        def add_tokens(part: list[Token]) -> tuple[int, int]:
+            off = len(tokens) // 4
+            for lo, hi, _mode, _col, _value, chks in part:
+                c_off, c_len = add_checks(chks)
+                tokens.extend((lo, hi, c_off, c_len))
+            return off, len(part)
+
+        pattern_ids: dict[int, int] = {}
+        patterns: list[int] = []
+        keys: list[int] = []
+
+        def pattern_id(pat: CompiledPattern) -> int:
+            k = pattern_ids.get(id(pat))
+            if k is None:
+                k = pattern_ids[id(pat)] = len(keys)
+                a_off, a_len = add_checks(pat.anchor)
+                l_off, l_len = add_tokens(pat.left)
+                r_off, r_len = add_tokens(pat.right)
+                need = set_id(pat.need) if pat.need is not None else -1
+                patterns.extend((a_off, a_len, l_off, l_len, r_off, r_len, need, k))
+                keys.append(pat.key)
+            return k
+
+        plist: list[int] = []
+        groups: list[int] = []
+        group_free: list[int] = []
+        group_nb: list[int] = []
+        nb_cols: list[int] = []
+        nb_values: list[int] = []
+        nb_info: list[int] = []
+        for g, (anchor, group) in enumerate(sorted(self._groups.items())):
+            groups.append(anchor)
+            group_free.extend((len(plist), len(group.free)))
+            plist.extend(pattern_id(pat) for pat in group.free)
+            pairs = [(side, col, table) for side, tables in ((1, group.right), (-1, group.left))
+                     for col, table in sorted(tables.items())]
+            group_nb.extend((len(nb_cols) // 2, len(pairs)))
+            for side, col, table in pairs:
+                nb_cols.extend((side, col))
+                for value, pats in sorted(table.items()):
+                    nb_values.append(value)
+                    nb_info.extend((g, side, col, len(plist), len(pats)))
+                    plist.extend(pattern_id(pat) for pat in pats)
+
+        def u64(values: list[int]) -> bytes:
+            return np.array(values, dtype=np.uint64).tobytes()
+
+        def i64(values: list[int]) -> bytes:
+            return np.array(values, dtype=np.int64).tobytes()
+
+        tables = (u64(set_vals), i64(set_off), i64(set_len), i64(checks), i64(tokens),
+                  i64(patterns), u64(keys), i64(plist), u64(groups), i64(group_free),
+                  i64(group_nb), i64(nb_cols), u64(nb_values), i64(nb_info), b"")
+        return tables, n_base + len(regex_cols), regex_cols
+
+    def _c_engine(self) -> Any:
+        """The compiled engine, or None when ``_cmatch`` is unavailable or not preferred."""
+        if not self.prefer_c or _cmatch is None:
+            return None
+        if self._engine is None:
+            tables, n_cols, regex_cols = self._engine_tables()
+            self._engine = (_cmatch.Engine(tables, n_cols), regex_cols)
+        return self._engine
+
+    @property
+    def has_c_engine(self) -> bool:
+        """Whether :meth:`match_batch` runs in C (``_cmatch`` built and preferred)."""
+        return self.prefer_c and _cmatch is not None
+
+    def match_batch(self, batch: Any, positions: Any, out: set[tuple[int, int, int]]) -> None:
+        """:meth:`match` over a :class:`~.batch.TokenBatch` at ``positions`` (int array),
+        in C when the compiled engine is available (same results, see tests)."""
+        lo, hi = batch.sent_bounds(positions)
+        engine = self._c_engine()
+        if engine is None:
+            self.match(positions.tolist(), batch.lists(self.columns.names),
+                       zip(lo.tolist(), hi.tolist(), strict=True), out)
+            return
+        compiled, regex_cols = engine
+        columns = [batch.col(name) for name in self.columns.names]
+        for col, (regex, cache) in regex_cols:
+            strings = self.strings
+            values = columns[col]
+            uniq, inverse = np.unique(values, return_inverse=True)
+            flags = np.fromiter(
+                (cache.get(v) if v in cache else cache.setdefault(
+                    v, regex.search(strings[v]) is not None) for v in uniq.tolist()),
+                dtype=np.uint64, count=len(uniq))
+            columns.append(flags[inverse.reshape(-1)])
+        matrix = np.ascontiguousarray(np.stack(columns).astype(np.uint64, copy=False))
+        out.update(compiled.match(np.ascontiguousarray(positions, dtype=np.int64),
+                                  np.ascontiguousarray(lo, dtype=np.int64),
+                                  np.ascontiguousarray(hi, dtype=np.int64), matrix))
 
     @property
     def anchor_array(self) -> Any:
