@@ -180,7 +180,6 @@ static int try_pattern(const Engine *en, const uint64_t *cols, int64_t n, int64_
                        int64_t i, int64_t s, int64_t e, PyObject *out, Vec *starts, Vec *ends,
                        Vec *tmp, int64_t *stamp, int64_t *epoch) {
     const int64_t *p = en->patterns + 8 * pat_i;
-    if (p[6] >= 0 && !need_present(en, cols, s, e, p[6])) return 0;
     if (p[1] && !ok(en, cols, n, p[0], p[1], i)) return 0;
     if (p[3]) {
         if (walk(en, cols, n, p[2], p[3], i - 1, s - 1, -1, starts, tmp, stamp, epoch) < 0)
@@ -199,6 +198,9 @@ static int try_pattern(const Engine *en, const uint64_t *cols, int64_t n, int64_
         ends->len = 0;
         if (vec_push(ends, i + 1) < 0) return -1;
     }
+    /* a second required word anywhere in the sentence: checked last, as it scans the
+     * whole sentence while most walks fail on their first token */
+    if (p[6] >= 0 && !need_present(en, cols, s, e, p[6])) return 0;
     uint64_t key = en->keys[p[7]];
     for (int64_t a = 0; a < starts->len; a++) {
         for (int64_t b = 0; b < ends->len; b++) {

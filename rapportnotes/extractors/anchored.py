@@ -176,11 +176,12 @@ class AnchoredMatcher:
             return out
         lowers, lemmas = batch.col("LOWER"), batch.col("LEMMA")
         # one-token rules
-        for table, values, array in ((self._direct_lower, lowers, self._lower_array),
-                                     (self._direct_lemma, lemmas, self._lemma_array)):
+        for name, table, values, array in (
+                ("LOWER", self._direct_lower, lowers, self._lower_array),
+                ("LEMMA", self._direct_lemma, lemmas, self._lemma_array)):
             if not len(array):
                 continue
-            found = batch.member(table is self._direct_lower and "LOWER" or "LEMMA", array)
+            found = batch.member(name, array)
             if inside is not None:
                 found &= inside
             where = np.flatnonzero(found)

@@ -34,12 +34,83 @@ def member(values: Any, sorted_unique: Any) -> Any:
     return sorted_unique[idx] == values
 
 
-class TokenBatch:
-    """Concatenated ``doc.to_array`` columns of ``docs`` (all non-empty) plus sentences."""
+#: lexeme attributes (functions of the word form alone) and the ``Lexeme`` property of each
+#: (LENGTH is the length of ``orth_``)
+LEXICAL = {"LOWER": "lower", "NORM": "norm", "SHAPE": "shape", "PREFIX": "prefix",
+           "SUFFIX": "suffix", "LENGTH": "orth_", "IS_ALPHA": "is_alpha",
+           "IS_ASCII": "is_ascii", "IS_DIGIT": "is_digit", "IS_LOWER": "is_lower",
+           "IS_PUNCT": "is_punct", "IS_SPACE": "is_space", "IS_TITLE": "is_title",
+           "IS_UPPER": "is_upper", "LIKE_URL": "like_url", "LIKE_NUM": "like_num",
+           "LIKE_EMAIL": "like_email", "IS_STOP": "is_stop", "IS_BRACKET": "is_bracket",
+           "IS_QUOTE": "is_quote", "IS_LEFT_PUNCT": "is_left_punct",
+           "IS_RIGHT_PUNCT": "is_right_punct", "IS_CURRENCY": "is_currency"}
 
-    def __init__(self, docs: Sequence[Doc], attrs: Sequence[str]) -> None:
+
+class LexemeTable:
+    """Lexical attributes per word form (ORTH hash), read from the vocab once per form.
+
+    ``Doc.to_array`` reads every attribute of every token (~30 ns each); lexical attributes
+    only depend on the word form, so a batch reads ORTH per token and looks its few thousand
+    distinct forms up here (sorted arrays, one ``searchsorted`` per batch; forms not seen
+    before are read from their ``Lexeme``). NORM is excluded: a token may override its norm.
+    """
+
+    MAX_FORMS = 1_000_000
+
+    def __init__(self, vocab: Any, attrs: Sequence[str]) -> None:
+        self.vocab = vocab
+        self.attrs = [a for a in attrs if a in LEXICAL and a != "NORM"]
+        self._props = [LEXICAL[a] for a in self.attrs]
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._table = np.zeros((0, len(self.attrs)), dtype=np.uint64)
+
+    def _read(self, orth: int) -> tuple[int, ...]:
+        lex = self.vocab[orth]
+        return tuple(len(lex.orth_) if p == "orth_" else int(getattr(lex, p))
+                     for p in self._props)
+
+    def rows(self, uniq: Any) -> Any:
+        """uint64 array (len(uniq), len(attrs)) for sorted, distinct ORTH hashes."""
+        keys = self._keys
+        idx = np.searchsorted(keys, uniq)
+        idx[idx == len(keys)] = 0
+        found = keys[idx] == uniq if len(keys) else np.zeros(len(uniq), dtype=bool)
+        if not found.all():
+            missing = uniq[~found]
+            rows = np.array([self._read(o) for o in missing.tolist()],
+                            dtype=np.uint64).reshape(len(missing), len(self._props))
+            if len(keys) + len(missing) > self.MAX_FORMS:
+                keys, table = missing[:0], self._table[:0]
+            else:
+                table = self._table
+            keys = np.concatenate([keys, missing])
+            table = np.concatenate([table, rows])
+            order = np.argsort(keys, kind="stable")
+            self._keys, self._table = keys[order], table[order]
+            idx = np.searchsorted(self._keys, uniq)
+        return self._table[idx]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"vocab": self.vocab, "attrs": self.attrs}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["vocab"], state["attrs"])  # type: ignore[misc]
+
+
+class TokenBatch:
+    """Concatenated ``doc.to_array`` columns of ``docs`` (all non-empty) plus sentences.
+
+    With a :class:`LexemeTable`, lexical attributes are not read per token: they are kept
+    per distinct word form (``form_col``) and spread to tokens only when a caller asks for
+    the token column.
+    """
+
+    def __init__(self, docs: Sequence[Doc], attrs: Sequence[str],
+                 lexemes: LexemeTable | None = None) -> None:
         self.docs = list(docs)
-        self.attrs = list(attrs)
+        lexical = [a for a in attrs if lexemes is not None and a in lexemes.attrs]
+        self.attrs = list(dict.fromkeys(
+            ["ORTH", *(a for a in attrs if a not in lexical)] if lexical else attrs))
         ids = [IDS[a] for a in self.attrs]
         lengths = np.fromiter((len(d) for d in self.docs), dtype=np.int64,
                               count=len(self.docs))
@@ -52,19 +123,34 @@ class TokenBatch:
             self.data = np.zeros((0, len(ids)), dtype=np.uint64)
         self.n = int(self.offsets[-1])
         self._extra: dict[str, Any] = {}
+        self._forms: dict[str, Any] = {}
+        if lexical and lexemes is not None:
+            table = lexemes.rows(self.unique("ORTH")[0])
+            for j, name in enumerate(lexemes.attrs):
+                if name in lexical:
+                    self._forms[name] = table[:, j]
         self._lists: dict[str, list[int]] = {}
         self.doc_start = np.zeros(self.n, dtype=bool)
         self.doc_start[self.offsets[:-1][lengths > 0]] = True
+
+    def form_col(self, name: str) -> Any | None:
+        """A lexical column per distinct form (aligned with ``unique("ORTH")``), or None."""
+        return self._forms.get(name)
 
     # ------------------------------------------------------------------ columns
     def col(self, name: str) -> Any:
         """The column ``name`` (uint64) over the whole batch."""
         if name in self._extra:
             return self._extra[name]
+        forms = self._forms.get(name)
+        if forms is not None:
+            values = self._extra[name] = forms[self.unique("ORTH")[1]]
+            return values
         return self.data[:, self.attrs.index(name)]
 
     def set_col(self, name: str, values: Any) -> None:
         """Add or replace a computed column (e.g. lemmas, ``IS_SENT_START``)."""
+        self._forms.pop(name, None)
         self._extra[name] = values
         self._extra.pop("unique:" + name, None)
         self._lists.pop(name, None)
@@ -82,11 +168,14 @@ class TokenBatch:
 
     def member(self, name: str, sorted_unique: Any) -> Any:
         """``member(self.col(name), sorted_unique)`` via the column's distinct values."""
+        forms = self._forms.get(name)
+        if forms is not None:
+            return member(forms, sorted_unique)[self.unique("ORTH")[1]]
         uniq, inverse = self.unique(name)
         return member(uniq, sorted_unique)[inverse]
 
     def has(self, name: str) -> bool:
-        return name in self._extra or name in self.attrs
+        return name in self._extra or name in self._forms or name in self.attrs
 
     def lists(self, names: Sequence[str]) -> list[list[int]]:
         """Columns as Python lists (for per-position matching), cached per name."""

@@ -22,10 +22,10 @@ matched against the context rules.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import srsly
@@ -35,7 +35,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import ensure_path, minibatch
 
 from .anchored import AnchoredMatcher
-from .batch import TokenBatch
+from .batch import LEXICAL, LexemeTable, TokenBatch
 from .cue_ruler import SPANS_KEY
 from .rules import (
     CONTEXT_FILE,
@@ -90,11 +90,28 @@ if not Span.has_extension("rapport_context"):
     Span.set_extension("rapport_context", getter=_get_context)
 
 
-@dataclass(frozen=True)
-class _Hit:
+class _Hit(NamedTuple):
+    """A matched trigger (token span) in a cue's sentence."""
+
     start: int
     end: int
     rule: ContextRule
+
+
+class _Cue(NamedTuple):
+    """The fields of a cue span the context logic reads (Span attributes are slow)."""
+
+    start: int
+    end: int
+    label_: str
+    kb_id_: str
+    start_char: int
+    end_char: int
+
+    @classmethod
+    def of(cls, span: Span) -> _Cue:
+        return cls(span.start, span.end, span.label_, span.kb_id_, span.start_char,
+                   span.end_char)
 
 
 class ContextAnnotator:
@@ -145,6 +162,8 @@ class ContextAnnotator:
             self.rules[key] = rule
             self._order[key] = len(self._order)
         self._ids = _Ids(self.nlp.vocab.strings)
+        self._applies_cache: dict[tuple[str, str], bool] = {}
+        self._lexemes = LexemeTable(self.nlp.vocab, LEXICAL)
         self._compiled = True
 
     # ------------------------------------------------------------------ running
@@ -165,12 +184,14 @@ class ContextAnnotator:
         work = [d for d in docs if key in d.spans and len(d.spans[key])]
         if not work:
             return
-        batch = TokenBatch(work, list(dict.fromkeys([*self.matcher.attrs, *_COLUMNS])))
+        attrs = list(dict.fromkeys([*self.matcher.attrs, *_COLUMNS, "SENT_START"]))
+        batch = TokenBatch(work, attrs, self._lexemes)
         batch.set_sentences(batch.col("SENT_START") == 1)
         offsets = batch.offsets.tolist()
+        views = [[_Cue.of(span) for span in doc.spans[key]] for doc in work]
         # the sentences holding a cue: only they are matched against the context rules
         cue_starts = np.fromiter(
-            (offsets[d] + cue.start for d, doc in enumerate(work) for cue in doc.spans[key]),
+            (offsets[d] + cue.start for d, cues in enumerate(views) for cue in cues),
             dtype=np.int64)
         cue_sents = batch.sent_of[cue_starts].tolist()
         has_cue = np.zeros(len(batch.starts), dtype=bool)
@@ -185,18 +206,22 @@ class ContextAnnotator:
                 per_sent.setdefault(sid, []).append(triple)
         columns = batch.lists(_COLUMNS)
         starts, ends = batch.starts.tolist(), batch.ends.tolist()
+        # quotation marks and parentheses (rare): their positions, to skip most sentences
+        special = np.flatnonzero(batch.member("ORTH", self._ids.special_array)).tolist()
         k = 0
         for d, doc in enumerate(work):
             off = offsets[d]
-            self._arr = _DocArrays(self._ids, doc, [c[off:offsets[d + 1]] for c in columns])
-            by_sent: dict[int, list[Span]] = {}
-            for cue in doc.spans[key]:
+            self._arr = _DocArrays(doc, [c[off:offsets[d + 1]] for c in columns])
+            by_sent: dict[int, list[_Cue]] = {}
+            for cue in views[d]:
                 by_sent.setdefault(cue_sents[k], []).append(cue)
                 k += 1
             for sid, sent_cues in by_sent.items():
                 s, e = starts[sid] - off, ends[sid] - off
                 local = [(m, a - off, b - off) for m, a, b in per_sent.get(sid, ())]
-                hits = self._hits(doc, s, e, local)
+                lo = bisect_left(special, starts[sid])
+                marks = special[lo:bisect_left(special, ends[sid], lo)]
+                hits = self._hits(doc, s, e, local, [i - off for i in marks])
                 for cue in sent_cues:
                     flags = self._modifiers(doc, s, e, cue, hits)
                     exp = self._experiencer(doc, s, e, cue, hits, sent_cues)
@@ -204,21 +229,29 @@ class ContextAnnotator:
                         *flags, exp]
         self._arr = None
 
-    def _hits(self, doc: Doc, s: int, e: int, matches: list[tuple[int, int, int]]
-              ) -> dict[str, list[_Hit]]:
+    def _hits(self, doc: Doc, s: int, e: int, matches: list[tuple[int, int, int]],
+              marks: list[int]) -> dict[str, Any]:
+        """Triggers of the sentence by category, minus overlaps and pseudo-cancelled ones,
+        plus its quotations and parentheses (``marks``: positions of quote/paren tokens)."""
         # longest first, then by position and rule-file order (deterministic whatever the
         # order the matcher found them in); within one category a trigger overlapping a
         # longer one is dropped, but rules matching the very same words all stay (a
         # forward and a backward rule for "last month" both apply)
         order = self._order
         ranked = sorted(matches, key=lambda m: (m[1] - m[2], m[1], order[m[0]]))
-        out: dict[str, list[_Hit]] = {}
+        out: dict[str, Any] = {}
+        rules = self.rules
         for k, a, b in ranked:
-            rule = self.rules[k]
-            same = out.setdefault(rule.category, [])
-            if any(o.start < b and a < o.end and (o.start, o.end) != (a, b) for o in same):
+            rule = rules[k]
+            same = out.get(rule.category)
+            if same is None:
+                out[rule.category] = [_Hit(a, b, rule)]
                 continue
-            same.append(_Hit(a, b, rule))
+            for o in same:
+                if o.start < b and a < o.end and (o.start != a or o.end != b):
+                    break
+            else:
+                same.append(_Hit(a, b, rule))
         pseudo = out.pop("pseudo", [])
         if pseudo:
             for cat in MODIFIERS:
@@ -227,13 +260,23 @@ class ContextAnnotator:
                         p.start <= h.start and h.end <= p.end
                         and (p.rule.cancels is None or cat in p.rule.cancels)
                         for p in pseudo)]
+        terminate = out.get("terminate", ())
+        bounds = out.get("boundary", ())
+        out["_terms"] = sorted(h.start for h in terminate)
+        out["_term_ends"] = sorted(h.end for h in terminate)
+        out["_boundary_ends"] = {h.end for h in bounds} | {h.end for h in terminate}
+        out["_report_ends"] = {h.end for h in bounds if h.rule.id.startswith("bd-report")}
+        out["_actor_of"] = {}  # cue -> actor rule (memo for _actor_before)
+        if not marks:
+            out["_quotes"] = out["_regions"] = []
+            return out
         arr = self._arr
         ids = self._ids
         orth = arr.orth
         quotes = []
         parens: list[_Hit] = []
         stack: list[int] = []
-        for i in range(s, e):
+        for i in marks:
             o = orth[i]
             if o in ids.quotes:
                 if (o in ids.apostrophes and i > s and arr.last_char_s(i - 1)
@@ -250,7 +293,7 @@ class ContextAnnotator:
         return out
 
     @staticmethod
-    def _region(pos: int, hits: dict[str, list[_Hit]], key: str = "_quotes"
+    def _region(pos: int, hits: dict[str, Any], key: str = "_quotes"
                 ) -> tuple[int, int] | None:
         """The quotation (or, with key="_regions", quotation/parenthesis) holding ``pos``."""
         for q in hits[key]:
@@ -258,21 +301,29 @@ class ContextAnnotator:
                 return q.start, q.end
         return None
 
-    def _modifiers(self, doc: Doc, s: int, e: int, cue: Span,
-                   hits: dict[str, list[_Hit]]) -> list[bool]:
-        terms = sorted(h.start for h in hits.get("terminate", ()))
-        term_ends = sorted(h.end for h in hits.get("terminate", ()))
+    def _applies(self, rule: ContextRule, label: str) -> bool:
+        key = (rule.id, label)
+        hit = self._applies_cache.get(key)
+        if hit is None:
+            hit = self._applies_cache[key] = rule.applies(label)
+        return hit
+
+    def _modifiers(self, doc: Doc, s: int, e: int, cue: _Cue,
+                   hits: dict[str, Any]) -> list[bool]:
+        terms = hits["_terms"]
+        term_ends = hits["_term_ends"]
         flags = []
-        cue_region = self._region(cue.start, hits, "_regions")
+        cue_region = self._region(cue.start, hits, "_regions") if hits["_regions"] else None
         for cat in MODIFIERS:
             found = False
             for trig in hits.get(cat, ()):
-                if not trig.rule.applies(cue.label_):
+                if not self._applies(trig.rule, cue.label_):
                     continue
                 if trig.start < cue.end and cue.start < trig.end:
                     continue  # the cue's own words ("did not attend")
                 lo, hi = s, e
-                region = self._region(trig.start, hits, "_regions")
+                region = self._region(trig.start, hits, "_regions") if hits[
+                    "_regions"] else None
                 if region is not None:
                     lo, hi = region
                     if cue_region != region:
@@ -293,8 +344,8 @@ class ContextAnnotator:
             flags.append(found)
         return flags
 
-    def _experiencer(self, doc: Doc, s: int, e: int, cue: Span,
-                     hits: dict[str, list[_Hit]], sent_cues: list[Span]) -> str:
+    def _experiencer(self, doc: Doc, s: int, e: int, cue: _Cue,
+                     hits: dict[str, Any], sent_cues: list[_Cue]) -> str:
         """Who the cue is about; None when the sentence names nobody before it."""
         if cue.kb_id_:  # the cue phrase names its own subject ("tension eased")
             return cue.kb_id_
@@ -305,24 +356,36 @@ class ContextAnnotator:
             return rule.couples_experiencer
         return rule.experiencer or "client"
 
-    def _actor_before(self, doc: Doc, s: int, cue: Span,
-                      hits: dict[str, list[_Hit]]) -> ContextRule | None:
+    def _actor_before(self, doc: Doc, s: int, cue: _Cue,
+                      hits: dict[str, Any]) -> ContextRule | None:
         """The nearest actor before the cue that stands where a subject can stand."""
-        bounds = hits.get("boundary", ())
-        boundary_ends = {h.end for h in bounds} | {h.end for h in hits.get("terminate", ())}
-        report_ends = {h.end for h in bounds if h.rule.id.startswith("bd-report")}
+        memo = hits["_actor_of"]
+        if cue in memo:
+            return memo[cue]
+        found = memo[cue] = self._find_actor_before(s, cue, hits)
+        return found
+
+    def _find_actor_before(self, s: int, cue: _Cue, hits: dict[str, Any]
+                           ) -> ContextRule | None:
+        boundary_ends = hits["_boundary_ends"]
+        report_ends = hits["_report_ends"]
         quotes = hits["_quotes"]
         best: _Hit | None = None
+        arr = self._arr
+        ids = self._ids
+        lower = arr.lower
+        n = len(lower)
         for actor in hits.get("actor", ()):
-            if actor.end > cue.start or self._region(actor.start, hits) is not None:
+            if actor.end > cue.start or (quotes and self._region(actor.start, hits)
+                                         is not None):
                 continue
-            if actor.end < len(doc) and doc[actor.end].lower_ in ("'s", "’s", "'"):
+            if actor.end < n and lower[actor.end] in ids.possessive:
                 continue  # a possessor ("her sister's death"), not a subject
             first = actor.start
-            if first > s and doc[first - 1].lower_ in _DETERMINERS:
+            if first > s and lower[first - 1] in ids.determiners:
                 first -= 1  # "the client", "this writer"
-            subject = (first == s or first in boundary_ends or doc[first - 1].is_punct
-                       or doc[actor.start].lower_ in _SUBJECT_PRONOUNS
+            subject = (first == s or first in boundary_ends or arr.punct[first - 1]
+                       or lower[actor.start] in ids.subject_pronouns
                        or actor.end == cue.start)
             if not subject:
                 continue
@@ -332,25 +395,27 @@ class ContextAnnotator:
             if best is None or actor.end > best.end:
                 best = actor
         lo = best.end if best is not None else s
-        arr = self._arr
         for i in range(cue.start - 1, lo - 1, -1):  # a client's name ("..., Kayla steered")
             if (i > s and arr.title[i] and arr.length[i] > 2
                     and (arr.punct[i - 1] or i in boundary_ends)):
-                tok = doc[i]
+                tok = arr.doc[i]
                 if tok.is_alpha and tok.lower_ not in self._known_words:
                     return _NAME_RULE
         return best.rule if best is not None else None
 
-    @staticmethod
-    def _agent_after(doc: Doc, e: int, cue: Span,
-                     hits: dict[str, list[_Hit]]) -> ContextRule | None:
+    def _agent_after(self, doc: Doc, e: int, cue: _Cue,
+                     hits: dict[str, Any]) -> ContextRule | None:
         """A passive agent or outside setting right after the cue ("cancelled by clinician",
         "quiet at her family reunion", "short answers to her supervisor")."""
-        terms = [h.start for h in hits.get("terminate", ())]
-        for agent in hits.get("agent", ()):
-            if not agent.rule.applies(cue.label_):
+        agents = hits.get("agent")
+        if not agents:
+            return None
+        terms = hits["_terms"]
+        lower = self._arr.lower
+        for agent in agents:
+            if not self._applies(agent.rule, cue.label_):
                 continue
-            if agent.end < len(doc) and doc[agent.end].lower_ in ("'s", "’s"):
+            if agent.end < len(lower) and lower[agent.end] in self._ids.apostrophe_s:
                 continue  # "to his daughter's soccer season": a possessor, not a person
             limit = agent.rule.max_scope or 4
             if cue.start < agent.start <= cue.end + limit and agent.end > cue.end and not any(
@@ -358,8 +423,8 @@ class ContextAnnotator:
                 return agent.rule
         return None
 
-    def _implicit_subject(self, doc: Doc, s: int, cue: Span, hits: dict[str, list[_Hit]],
-                          sent_cues: list[Span]) -> str:
+    def _implicit_subject(self, doc: Doc, s: int, cue: _Cue, hits: dict[str, Any],
+                          sent_cues: list[_Cue]) -> str:
         """Telegraphic notes drop the subject: a subjectless sentence is about whoever its
         first subjectless cue is about by default (a client behaviour or a therapist
         strategy), so "Arrived late ... and apologized" stays the client's apology."""
@@ -416,7 +481,8 @@ class ContextAnnotator:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         for attr in ("matcher", "couples_matcher", "rules", "_known_words", "_arr", "_ids",
-                     "_order"):
+                     "_order", "_lexemes",
+                     "_applies_cache"):
             state.pop(attr, None)
         state["_compiled"] = False
         return state
@@ -426,24 +492,34 @@ class _Ids:
     """String hashes the context logic compares against, looked up once per component."""
 
     def __init__(self, strings: Any) -> None:
-        self.quotes = frozenset(strings.add(q) for q in _QUOTES)
-        self.apostrophes = frozenset({strings.add("'"), strings.add("’")})
+        def hashes(words: Iterable[str]) -> frozenset[int]:
+            return frozenset(strings.add(w) for w in words)
+
+        self.quotes = hashes(_QUOTES)
+        self.apostrophes = hashes(("'", "’"))
         self.open_paren = strings.add("(")
         self.close_paren = strings.add(")")
+        self.special_array = np.array(sorted(self.quotes | {self.open_paren,
+                                                            self.close_paren}),
+                                      dtype=np.uint64)
+        self.possessive = hashes(("'s", "’s", "'"))
+        self.apostrophe_s = hashes(("'s", "’s"))
+        self.determiners = hashes(_DETERMINERS)
+        self.subject_pronouns = hashes(_SUBJECT_PRONOUNS)
 
 
 #: token columns the per-cue logic reads (besides the matcher's own)
-_COLUMNS = ("ORTH", "IS_PUNCT", "IS_TITLE", "LENGTH", "SPACY", "SENT_START")
+_COLUMNS = ("ORTH", "IS_PUNCT", "IS_TITLE", "LENGTH", "SPACY", "LOWER")
 
 
 class _DocArrays:
     """One doc's token columns as Python lists (cheap per-index reads in the cue logic)."""
 
-    __slots__ = ("doc", "length", "orth", "punct", "space", "title")
+    __slots__ = ("doc", "length", "lower", "orth", "punct", "space", "title")
 
-    def __init__(self, ids: _Ids, doc: Doc, cols: list[list[int]]) -> None:
+    def __init__(self, doc: Doc, cols: list[list[int]]) -> None:
         self.doc = doc
-        self.orth, self.punct, self.title, self.length, self.space, _ = cols
+        self.orth, self.punct, self.title, self.length, self.space, self.lower = cols
 
     def last_char_s(self, i: int) -> bool:
         return self.doc[i].text[-1:] in "sS"

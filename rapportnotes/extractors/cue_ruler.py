@@ -27,7 +27,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import ensure_path, minibatch
 
 from .anchored import AnchoredMatcher
-from .batch import TokenBatch
+from .batch import LEXICAL, LexemeTable, TokenBatch
 from .rules import (
     CUE_FILE,
     LEXICON_FILE,
@@ -61,26 +61,41 @@ def _cached_lemma_table() -> dict[str, str]:
     return _TABLE
 
 
+_INVERSE: tuple[int, dict[str, tuple[str, ...]]] | None = None
+
+
+def _inverse(table: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """lemma -> forms for ``table``; shared by the components built on the same table."""
+    global _INVERSE
+    if _INVERSE is not None and _INVERSE[0] == id(table):
+        return _INVERSE[1]
+    inv: dict[str, list[str]] = {}
+    for form, lemma in table.items():
+        inv.setdefault(lemma, []).append(form)
+    result = {lemma: tuple(sorted(forms)) for lemma, forms in inv.items()}
+    if table is _TABLE:
+        _INVERSE = (id(table), result)
+    return result
+
+
 class LemmaLookup:
     """A lower-case lemma lookup applied to a whole doc with numpy."""
 
     def __init__(self, table: dict[str, str]):
         self.table = table
         self._arrays: tuple[Any, Any] | None = None
-        self._forms_of: dict[str, set[str]] | None = None
+        self._forms_of: dict[str, tuple[str, ...]] | None = None
 
     def lemma(self, word: str) -> str:
         low = word.lower()
         return self.table.get(low, low)
 
     @property
-    def forms_of(self) -> dict[str, set[str]]:
-        """Inverse table: lemma -> its inflected forms."""
+    def forms_of(self) -> dict[str, tuple[str, ...]]:
+        """Inverse table: lemma -> its inflected forms (tuples: the garbage collector
+        stops tracking them, which keeps full collections cheap in long batch runs)."""
         if self._forms_of is None:
-            inv: dict[str, set[str]] = {}
-            for form, lemma in self.table.items():
-                inv.setdefault(lemma, set()).add(form)
-            self._forms_of = inv
+            self._forms_of = _inverse(self.table)
         return self._forms_of
 
     def _hash_arrays(self, strings) -> tuple[Any, Any]:
@@ -200,6 +215,11 @@ class CueRuler:
                            for w in _expand(rule.require_sentence, lexicon))
             for key, rule in self.rules.items() if rule.require_sentence
         }
+        self._lexemes = LexemeTable(self.nlp.vocab, LEXICAL)
+        #: rule id -> (label, rule id, experiencer) hashes for the spans it creates
+        self._span_ids = {rule.id: (strings.add(rule.label or ""), strings.add(rule.id),
+                                    strings.add(rule.experiencer or ""))
+                          for rule in self.rules.values()}
         self._compiled = True
 
     # ------------------------------------------------------------------ running
@@ -226,7 +246,7 @@ class CueRuler:
         if not work:
             return
         attrs = list(dict.fromkeys([*self.matcher.attrs, "ORTH", "IS_PUNCT", "SENT_START"]))
-        batch = TokenBatch(work, attrs)
+        batch = TokenBatch(work, attrs, self._lexemes)
         lengths = np.diff(batch.offsets)
         # sentence boundaries: kept where a doc has them, else the Sentencizer's rule
         split = np.array([self.sentences is not None and not d.has_annotation("SENT_START")
@@ -242,8 +262,13 @@ class CueRuler:
         # lookup lemmas where a doc has none
         lemmatize = np.array([self.lemmatize and not d.has_annotation("LEMMA") for d in work])
         if lemmatize.any():
-            uniq, inverse = batch.unique("LOWER")
-            looked = self.lemmas.lookup(self.nlp.vocab.strings, uniq)[inverse]
+            forms = batch.form_col("LOWER")
+            if forms is not None:  # per distinct form, then spread to tokens
+                looked = self.lemmas.lookup(self.nlp.vocab.strings, forms)[
+                    batch.unique("ORTH")[1]]
+            else:
+                uniq, inverse = batch.unique("LOWER")
+                looked = self.lemmas.lookup(self.nlp.vocab.strings, uniq)[inverse]
             batch.set_col("LEMMA", looked if lemmatize.all() else np.where(
                 np.repeat(lemmatize, lengths), looked, batch.col("LEMMA")))
         self._write_back(batch, lemmatize.tolist(), split.tolist())
@@ -302,28 +327,32 @@ class CueRuler:
             keep.sort(key=lambda m: order[m[2].id])
         return out
 
-    @staticmethod
-    def _resolve(doc: Doc, keep: list[tuple[int, int, CueRule]],
+    def _resolve(self, doc: Doc, keep: list[tuple[int, int, CueRule]],
                  excludes: list[tuple[int, int, CueRule]]) -> list[Span]:
-        def excluded(s: int, e: int, label: str) -> bool:
-            cat = label.split(".", 1)[0]
-            return any(xs < e and s < xe and (label in r.exclude or cat in r.exclude)
-                       for xs, xe, r in excludes if r.exclude)
-
-        # per label, longest match first; drop same-label overlaps
+        """Per label, the longest match wins and same-label overlaps are dropped; a match
+        overlapping an exclusion rule for its label or category is dropped."""
+        blockers = [(xs, xe, r.exclude) for xs, xe, r in excludes if r.exclude]
         keep.sort(key=lambda m: (m[0] - m[1], m[0]))
         taken: dict[str, list[tuple[int, int]]] = {}
-        out: list[Span] = []
+        chosen: list[tuple[int, int, str, CueRule]] = []
         for s, e, rule in keep:
             label = rule.label or ""
-            spans = taken.setdefault(label, [])
-            if any(ts < e and s < te for ts, te in spans) or excluded(s, e, label):
+            spans = taken.get(label)
+            if spans is None:
+                spans = taken[label] = []
+            elif any(ts < e and s < te for ts, te in spans):
                 continue
+            if blockers:
+                cat = label.split(".", 1)[0]
+                if any(xs < e and s < xe and (label in ex or cat in ex)
+                       for xs, xe, ex in blockers):
+                    continue
             spans.append((s, e))
-            out.append(Span(doc, s, e, label=label, span_id=rule.id,
-                            kb_id=rule.experiencer or ""))
-        out.sort(key=lambda sp: (sp.start, sp.end, sp.label_))
-        return out
+            chosen.append((s, e, label, rule))
+        chosen.sort(key=lambda c: (c[0], c[1], c[2]))
+        ids = self._span_ids
+        return [Span(doc, s, e, label=ids[rule.id][0], span_id=ids[rule.id][1],
+                     kb_id=ids[rule.id][2]) for s, e, _, rule in chosen]
 
     # ------------------------------------------------------------------ serialisation
     def _cfg(self) -> dict[str, Any]:
@@ -369,7 +398,7 @@ class CueRuler:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for attr in ("matcher", "rules", "_required", "_order"):
+        for attr in ("matcher", "rules", "_required", "_order", "_lexemes", "_span_ids"):
             state.pop(attr, None)
         state["_compiled"] = False
         return state

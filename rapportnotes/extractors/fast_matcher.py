@@ -422,13 +422,17 @@ class FastMatcher:
         columns = [batch.col(name) for name in self.columns.names]
         for col, (regex, cache) in regex_cols:
             strings = self.strings
-            values = columns[col]
-            uniq, inverse = np.unique(values, return_inverse=True)
+            name = self.columns.names[col]
+            forms = batch.form_col(name)  # lexical: per distinct word form of the batch
+            uniq, inverse = (forms, batch.unique("ORTH")[1]) if forms is not None else (
+                batch.unique(name))
+            if len(cache) > 50_000:
+                cache.clear()
             flags = np.fromiter(
                 (cache.get(v) if v in cache else cache.setdefault(
                     v, regex.search(strings[v]) is not None) for v in uniq.tolist()),
                 dtype=np.uint64, count=len(uniq))
-            columns.append(flags[inverse.reshape(-1)])
+            columns.append(flags[inverse])
         matrix = np.ascontiguousarray(np.stack(columns).astype(np.uint64, copy=False))
         out.update(compiled.match(np.ascontiguousarray(positions, dtype=np.int64),
                                   np.ascontiguousarray(lo, dtype=np.int64),
