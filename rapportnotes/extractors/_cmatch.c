@@ -176,8 +176,12 @@ static int need_present(const Engine *en, const uint64_t *lowers, int64_t s, int
     return 0;
 }
 
+typedef struct {
+    Vec keys, starts, ends;
+} Found;
+
 static int try_pattern(const Engine *en, const uint64_t *cols, int64_t n, int64_t pat_i,
-                       int64_t i, int64_t s, int64_t e, PyObject *out, Vec *starts, Vec *ends,
+                       int64_t i, int64_t s, int64_t e, Found *out, Vec *starts, Vec *ends,
                        Vec *tmp, int64_t *stamp, int64_t *epoch) {
     const int64_t *p = en->patterns + 8 * pat_i;
     if (p[1] && !ok(en, cols, n, p[0], p[1], i)) return 0;
@@ -201,15 +205,12 @@ static int try_pattern(const Engine *en, const uint64_t *cols, int64_t n, int64_
     /* a second required word anywhere in the sentence: checked last, as it scans the
      * whole sentence while most walks fail on their first token */
     if (p[6] >= 0 && !need_present(en, cols, s, e, p[6])) return 0;
-    uint64_t key = en->keys[p[7]];
+    int64_t key = (int64_t)en->keys[p[7]];
     for (int64_t a = 0; a < starts->len; a++) {
         for (int64_t b = 0; b < ends->len; b++) {
-            PyObject *t = Py_BuildValue("(KLL)", (unsigned long long)key,
-                                        (long long)starts->a[a], (long long)ends->a[b]);
-            if (!t) return -1;
-            int rc = PyList_Append(out, t);
-            Py_DECREF(t);
-            if (rc < 0) return -1;
+            if (vec_push(&out->keys, key) < 0 || vec_push(&out->starts, starts->a[a]) < 0
+                || vec_push(&out->ends, ends->a[b]) < 0)
+                return -1;
         }
     }
     return 0;
@@ -315,7 +316,12 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kwds) {
     return 0;
 }
 
-/* match(positions, sent_lo, sent_hi, cols) -> list of (key, start, end)
+static PyObject *vec_bytes(const Vec *v) {
+    return PyBytes_FromStringAndSize(v->len ? (const char *)v->a : "",
+                                     (Py_ssize_t)(v->len * 8));
+}
+
+/* match(positions, sent_lo, sent_hi, cols) -> (keys, starts, ends) as bytes of 64-bit ints
  * positions/sent_lo/sent_hi: int64 buffers of equal length; cols: uint64 buffer holding
  * n_cols columns of n tokens each, column-major (column c at offset c * n). */
 static PyObject *Engine_match(Engine *self, PyObject *args) {
@@ -324,6 +330,8 @@ static PyObject *Engine_match(Engine *self, PyObject *args) {
     PyObject *out = NULL;
     int64_t *stamp = NULL;
     Vec starts = {0}, ends = {0}, tmp = {0};
+    Found found = {{0}, {0}, {0}};
+    int failed = 0;
     int64_t npos = pos.len / 8;
     int64_t n = self->n_cols ? (int64_t)(cols.len / 8 / self->n_cols) : 0;
     if (lo.len != pos.len || hi.len != pos.len || n * self->n_cols * 8 != cols.len) {
@@ -338,11 +346,9 @@ static PyObject *Engine_match(Engine *self, PyObject *args) {
             goto done;
         }
     }
-    out = PyList_New(0);
     stamp = calloc((size_t)n + 2, sizeof(int64_t));
-    if (!out || !stamp) {
-        if (!stamp) PyErr_NoMemory();
-        Py_CLEAR(out);
+    if (!stamp) {
+        PyErr_NoMemory();
         goto done;
     }
     int64_t epoch = 0;
@@ -352,9 +358,9 @@ static PyObject *Engine_match(Engine *self, PyObject *args) {
         if (g < 0) continue;
         const int64_t *fr = self->group_free + 2 * g;
         for (int64_t f = 0; f < fr[1]; f++) {
-            if (try_pattern(self, C, n, self->plist[fr[0] + f], i, s, e, out, &starts, &ends,
-                            &tmp, stamp, &epoch) < 0) {
-                Py_CLEAR(out);
+            if (try_pattern(self, C, n, self->plist[fr[0] + f], i, s, e, &found, &starts,
+                            &ends, &tmp, stamp, &epoch) < 0) {
+                failed = 1;
                 goto done;
             }
         }
@@ -367,19 +373,25 @@ static PyObject *Engine_match(Engine *self, PyObject *args) {
             if (x < 0) continue;
             const int64_t *info = self->nb_info + 5 * x;
             for (int64_t f = 0; f < info[4]; f++) {
-                if (try_pattern(self, C, n, self->plist[info[3] + f], i, s, e, out, &starts,
-                                &ends, &tmp, stamp, &epoch) < 0) {
-                    Py_CLEAR(out);
+                if (try_pattern(self, C, n, self->plist[info[3] + f], i, s, e, &found,
+                                &starts, &ends, &tmp, stamp, &epoch) < 0) {
+                    failed = 1;
                     goto done;
                 }
             }
         }
     }
+    out = Py_BuildValue("(NNN)", vec_bytes(&found.keys), vec_bytes(&found.starts),
+                        vec_bytes(&found.ends));
 done:
+    if (failed && !PyErr_Occurred()) PyErr_NoMemory();
     free(stamp);
     free(starts.a);
     free(ends.a);
     free(tmp.a);
+    free(found.keys.a);
+    free(found.starts.a);
+    free(found.ends.a);
     PyBuffer_Release(&pos);
     PyBuffer_Release(&lo);
     PyBuffer_Release(&hi);
@@ -389,7 +401,7 @@ done:
 
 static PyMethodDef Engine_methods[] = {
     {"match", (PyCFunction)Engine_match, METH_VARARGS,
-     "match(positions, sent_lo, sent_hi, cols) -> list of (key, start, end)"},
+     "match(positions, sent_lo, sent_hi, cols) -> (keys, starts, ends) as int64 bytes"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -405,8 +417,425 @@ static PyTypeObject EngineType = {
     .tp_methods = Engine_methods,
 };
 
+
+/* ------------------------------------------------------------------------------------------
+ * context(): the per-sentence ConText logic of context.ContextAnnotator (_hits, _modifiers,
+ * _experiencer and helpers), ported one to one. Inputs are flat int64 buffers built by
+ * ContextAnnotator._process_c; see there for their layout. Output: bytes holding, per cue,
+ * (negated, hypothetical, historical, uncertain, kind, value) as int64:
+ *   kind 0: the cue names its own experiencer; 1: value = index of the actor/agent rule;
+ *   2: a client's name stands before it; 3: implicit subject, value = index of the cue whose
+ *   label decides the default experiencer.
+ */
+enum { F_PUNCT = 1, F_TITLE = 2, F_SPACE = 4, F_POSS = 8, F_APOS_S = 16, F_DET = 32,
+       F_SUBJ = 64, F_QUOTE = 128, F_APOS = 256, F_OPEN = 512, F_CLOSE = 1024,
+       F_LAST_S = 2048, F_NAME = 4096, F_LONG = 8192 };
+enum { C_NEG = 0, C_HYP = 1, C_HIST = 2, C_UNC = 3, C_TERM = 4, C_PSEUDO = 5, C_ACTOR = 6,
+       C_BOUNDARY = 7, C_AGENT = 8 };
+enum { D_FWD = 1, D_BACK = 2 };
+#define RULE_FIELDS 5 /* category, direction bits, max_scope, is_report, cancels mask */
+#define CUE_FIELDS 7  /* start, end, label, has_kb, sent_s, sent_e, doc_end */
+
+typedef struct { int64_t rule, start, end; } Hit;
+
+static const int64_t *g_rules; /* for the qsort comparator (rule order = rule index) */
+
+static int hit_cmp(const void *a, const void *b) {
+    const Hit *x = a, *y = b;
+    int64_t lx = x->start - x->end, ly = y->start - y->end;
+    if (lx != ly) return lx < ly ? -1 : 1;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    if (x->rule != y->rule) return x->rule < y->rule ? -1 : 1;
+    return 0;
+}
+
+typedef struct { int64_t start, end; } Region;
+
+typedef struct {
+    const uint64_t *flags;
+    const int64_t *rules;
+    const uint64_t *applies;
+    const int64_t *cues;
+    const uint64_t *repair;   /* bitmask over labels: label starts with "repair." */
+    Hit *kept;                /* ranked, overlap-free hits of the sentence */
+    int64_t n_kept;
+    uint8_t *removed;         /* cancelled by a pseudo-trigger */
+    Region *regions;          /* quotations first, then parentheses */
+    int64_t n_quotes, n_regions;
+} Sent;
+
+#define CAT(h) (S->rules[RULE_FIELDS * (h)->rule])
+#define DIR(h) (S->rules[RULE_FIELDS * (h)->rule + 1])
+#define SCOPE(h) (S->rules[RULE_FIELDS * (h)->rule + 2])
+#define REPORT(h) (S->rules[RULE_FIELDS * (h)->rule + 3])
+#define CANCELS(h) (S->rules[RULE_FIELDS * (h)->rule + 4])
+#define APPLIES(h, label) ((S->applies[(h)->rule] >> (label)) & 1ULL)
+
+static int region_of(const Sent *S, int64_t pos, int quotes_only, Region *out) {
+    int64_t n = quotes_only ? S->n_quotes : S->n_regions;
+    for (int64_t k = 0; k < n; k++) {
+        if (S->regions[k].start <= pos && pos < S->regions[k].end) {
+            *out = S->regions[k];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int is_term_end(const Sent *S, int64_t x, int boundary_too) {
+    for (int64_t k = 0; k < S->n_kept; k++) {
+        const Hit *h = &S->kept[k];
+        int64_t c = CAT(h);
+        if ((c == C_TERM || (boundary_too && c == C_BOUNDARY)) && h->end == x) return 1;
+    }
+    return 0;
+}
+
+static int is_report_end(const Sent *S, int64_t x) {
+    for (int64_t k = 0; k < S->n_kept; k++) {
+        const Hit *h = &S->kept[k];
+        if (CAT(h) == C_BOUNDARY && REPORT(h) && h->end == x) return 1;
+    }
+    return 0;
+}
+
+static void modifiers(const Sent *S, const int64_t *cue, int64_t s, int64_t e, int64_t *flags) {
+    int64_t cs = cue[0], ce = cue[1], label = cue[2];
+    Region cue_region = {-1, -1}, region;
+    int has_cue_region = region_of(S, cs, 0, &cue_region);
+    for (int cat = 0; cat < 4; cat++) {
+        int found = 0;
+        for (int64_t k = 0; k < S->n_kept && !found; k++) {
+            const Hit *t = &S->kept[k];
+            if (CAT(t) != cat || S->removed[k] || !APPLIES(t, label)) continue;
+            if (t->start < ce && cs < t->end) continue; /* the cue's own words */
+            int64_t lo = s, hi = e;
+            if (region_of(S, t->start, 0, &region)) {
+                lo = region.start;
+                hi = region.end;
+                if (!has_cue_region || cue_region.start != region.start
+                    || cue_region.end != region.end)
+                    continue;
+            }
+            int64_t scope = SCOPE(t);
+            if (t->end <= cs && (DIR(t) & D_FWD)) {
+                int64_t end = hi;
+                for (int64_t j = 0; j < S->n_kept; j++) {
+                    const Hit *x = &S->kept[j];
+                    if (CAT(x) == C_TERM && x->start >= t->end && x->start < end) end = x->start;
+                }
+                if (scope && t->end + scope < end) end = t->end + scope;
+                found = cs < end;
+            } else if (ce <= t->start && (DIR(t) & D_BACK)) {
+                int64_t start = lo;
+                for (int64_t j = 0; j < S->n_kept; j++) {
+                    const Hit *x = &S->kept[j];
+                    if (CAT(x) == C_TERM && x->end <= t->start && x->end > start) start = x->end;
+                }
+                if (scope && t->start - scope > start) start = t->start - scope;
+                found = ce > start;
+            }
+        }
+        flags[cat] = found;
+    }
+}
+
+/* agent right after the cue: rule index or -1 */
+static int64_t agent_after(const Sent *S, const int64_t *cue) {
+    int64_t cs = cue[0], ce = cue[1], label = cue[2], doc_end = cue[6];
+    for (int64_t k = 0; k < S->n_kept; k++) {
+        const Hit *a = &S->kept[k];
+        if (CAT(a) != C_AGENT || !APPLIES(a, label)) continue;
+        if (a->end < doc_end && (S->flags[a->end] & F_APOS_S)) continue;
+        int64_t limit = SCOPE(a) ? SCOPE(a) : 4;
+        if (cs < a->start && a->start <= ce + limit && a->end > ce) {
+            int blocked = 0;
+            for (int64_t j = 0; j < S->n_kept; j++) {
+                const Hit *x = &S->kept[j];
+                if (CAT(x) == C_TERM && ce <= x->start && x->start < a->start) blocked = 1;
+            }
+            if (!blocked) return a->rule;
+        }
+    }
+    return -1;
+}
+
+/* nearest subject-position actor before the cue: rule index, -2 for a name, -1 for none */
+static int64_t actor_before(const Sent *S, const int64_t *cue, int64_t s) {
+    int64_t cs = cue[0], doc_end = cue[6];
+    const Hit *best = NULL;
+    Region r;
+    for (int64_t k = 0; k < S->n_kept; k++) {
+        const Hit *a = &S->kept[k];
+        if (CAT(a) != C_ACTOR) continue;
+        if (a->end > cs || (S->n_quotes && region_of(S, a->start, 1, &r))) continue;
+        if (a->end < doc_end && (S->flags[a->end] & F_POSS)) continue;
+        int64_t first = a->start;
+        if (first > s && (S->flags[first - 1] & F_DET)) first -= 1;
+        int subject = first == s || is_term_end(S, first, 1) || (S->flags[first - 1] & F_PUNCT)
+                      || (S->flags[a->start] & F_SUBJ) || a->end == cs;
+        if (!subject) continue;
+        if (is_report_end(S, first) && a->end != cs) {
+            int quoted = 0;
+            for (int64_t q = 0; q < S->n_quotes; q++)
+                if (a->end <= S->regions[q].start && S->regions[q].end <= cs) quoted = 1;
+            if (quoted) continue;
+        }
+        if (best == NULL || a->end > best->end) best = a;
+    }
+    int64_t lo = best ? best->end : s;
+    for (int64_t i = cs - 1; i >= lo; i--) {
+        uint64_t f = S->flags[i];
+        if (i > s && (f & F_TITLE) && (f & F_LONG)
+            && ((S->flags[i - 1] & F_PUNCT) || is_term_end(S, i, 1)) && (f & F_NAME))
+            return -2;
+    }
+    return best ? best->rule : -1;
+}
+
+static PyObject *context_fn(PyObject *self, PyObject *args) {
+    Py_buffer fb, rb, ab, cb, gb, hb, pb;
+    int implicit;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*p", &fb, &rb, &ab, &cb, &gb, &hb, &pb,
+                          &implicit))
+        return NULL;
+    PyObject *result = NULL;
+    Hit *hits = NULL;
+    uint8_t *removed = NULL;
+    Region *regions = NULL;
+    int64_t *stack = NULL, *quotes = NULL, *actor = NULL, *out = NULL;
+    int64_t n_tok = fb.len / 8, n_rules = rb.len / 8 / RULE_FIELDS;
+    int64_t n_cues = cb.len / 8 / CUE_FIELDS, n_groups = gb.len / 8 / 4, n_hits = hb.len / 8 / 3;
+    const int64_t *groups = gb.buf, *hin = hb.buf, *cues = cb.buf;
+    if (ab.len / 8 != n_rules) {
+        PyErr_SetString(PyExc_ValueError, "context: rule tables disagree");
+        goto done;
+    }
+    for (int64_t k = 0; k < n_hits; k++) {
+        if (hin[3 * k] < 0 || hin[3 * k] >= n_rules || hin[3 * k + 1] < 0
+            || hin[3 * k + 2] > n_tok || hin[3 * k + 1] >= hin[3 * k + 2]) {
+            PyErr_SetString(PyExc_ValueError, "context: bad trigger match");
+            goto done;
+        }
+    }
+    for (int64_t k = 0; k < n_cues; k++) {
+        const int64_t *c = cues + CUE_FIELDS * k;
+        if (c[4] < 0 || c[5] > n_tok || c[6] > n_tok || c[0] < c[4] || c[1] > c[5]
+            || c[0] >= c[1] || c[2] < 0 || c[2] >= 64) {
+            PyErr_SetString(PyExc_ValueError, "context: bad cue");
+            goto done;
+        }
+    }
+    for (int64_t g = 0; g < n_groups; g++) {
+        const int64_t *G = groups + 4 * g;
+        if (G[0] < 0 || G[1] < 1 || G[0] + G[1] > n_cues || G[2] < 0 || G[3] < 0
+            || G[2] + G[3] > n_hits) {
+            PyErr_SetString(PyExc_ValueError, "context: bad sentence group");
+            goto done;
+        }
+    }
+    hits = malloc(sizeof(Hit) * (size_t)(n_hits + 1));
+    removed = calloc((size_t)n_hits + 1, 1);
+    regions = malloc(sizeof(Region) * (size_t)(n_tok + 1));
+    stack = malloc(sizeof(int64_t) * (size_t)(n_tok + 1));
+    quotes = malloc(sizeof(int64_t) * (size_t)(n_tok + 1));
+    actor = malloc(sizeof(int64_t) * (size_t)(n_cues + 1));
+    out = calloc((size_t)n_cues * 6 + 1, sizeof(int64_t));
+    if (!hits || !removed || !regions || !stack || !quotes || !actor || !out) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Sent S;
+    S.flags = fb.buf;
+    S.rules = rb.buf;
+    S.applies = ab.buf;
+    S.cues = cues;
+    S.repair = pb.buf;
+    S.regions = regions;
+    g_rules = rb.buf;
+    for (int64_t g = 0; g < n_groups; g++) {
+        const int64_t *G = groups + 4 * g;
+        const int64_t *c0 = cues + CUE_FIELDS * G[0];
+        int64_t s = c0[4], e = c0[5];
+        /* rank and de-overlap the sentence's triggers */
+        int64_t nh = G[3];
+        Hit *cand = hits;
+        for (int64_t k = 0; k < nh; k++) {
+            const int64_t *h = hin + 3 * (G[2] + k);
+            cand[k].rule = h[0];
+            cand[k].start = h[1];
+            cand[k].end = h[2];
+        }
+        qsort(cand, (size_t)nh, sizeof(Hit), hit_cmp);
+        int64_t nk = 0;
+        for (int64_t k = 0; k < nh; k++) {
+            Hit h = cand[k];
+            int64_t cat = g_rules[RULE_FIELDS * h.rule];
+            int clash = 0;
+            for (int64_t j = 0; j < nk; j++) {
+                const Hit *o = &cand[j];
+                if (g_rules[RULE_FIELDS * o->rule] == cat && o->start < h.end && h.start < o->end
+                    && (o->start != h.start || o->end != h.end)) {
+                    clash = 1;
+                    break;
+                }
+            }
+            if (!clash) cand[nk++] = h; /* in place: nk <= k */
+        }
+        S.kept = cand;
+        S.n_kept = nk;
+        S.removed = removed;
+        memset(removed, 0, (size_t)nk);
+        for (int64_t k = 0; k < nk; k++) {
+            int64_t cat = g_rules[RULE_FIELDS * cand[k].rule];
+            if (cat > C_UNC) continue;
+            for (int64_t j = 0; j < nk; j++) {
+                const Hit *p = &cand[j];
+                if (g_rules[RULE_FIELDS * p->rule] == C_PSEUDO && p->start <= cand[k].start
+                    && cand[k].end <= p->end && ((g_rules[RULE_FIELDS * p->rule + 4] >> cat) & 1)) {
+                    removed[k] = 1;
+                    break;
+                }
+            }
+        }
+        /* quotations (pairs of quote marks) and parentheses */
+        int64_t nq = 0, ns = 0, np_ = 0;
+        Region *parens = regions + (n_tok / 2 + 1);
+        for (int64_t i = s; i < e; i++) {
+            uint64_t f = S.flags[i];
+            if (f & F_QUOTE) {
+                if ((f & F_APOS) && i > s && (S.flags[i - 1] & F_LAST_S) && i + 1 < e
+                    && !(S.flags[i + 1] & F_PUNCT) && !(S.flags[i - 1] & F_SPACE))
+                    continue;
+                quotes[nq++] = i;
+            } else if (f & F_OPEN) {
+                stack[ns++] = i;
+            } else if ((f & F_CLOSE) && ns) {
+                parens[np_].start = stack[--ns];
+                parens[np_].end = i + 1;
+                np_++;
+            }
+        }
+        S.n_quotes = 0;
+        for (int64_t k = 0; k + 1 < nq; k += 2) {
+            regions[S.n_quotes].start = quotes[k];
+            regions[S.n_quotes].end = quotes[k + 1] + 1;
+            S.n_quotes++;
+        }
+        for (int64_t k = 0; k < np_; k++) regions[S.n_quotes + k] = parens[k];
+        S.n_regions = S.n_quotes + np_;
+        /* the cues */
+        for (int64_t k = 0; k < G[1]; k++) actor[k] = -3; /* not computed */
+        for (int64_t k = 0; k < G[1]; k++) {
+            const int64_t *cue = cues + CUE_FIELDS * (G[0] + k);
+            int64_t *o = out + 6 * (G[0] + k);
+            modifiers(&S, cue, s, e, o);
+            if (cue[3]) {
+                o[4] = 0;
+                continue;
+            }
+            int64_t rule = agent_after(&S, cue);
+            if (rule < 0) {
+                if (actor[k] == -3) actor[k] = actor_before(&S, cue, s);
+                rule = actor[k];
+            }
+            if (rule >= 0) {
+                o[4] = 1;
+                o[5] = rule;
+            } else if (rule == -2) {
+                o[4] = 2;
+            } else {
+                o[4] = 3;
+                int64_t best = G[0] + k;
+                if (implicit) {
+                    int found = 0;
+                    int64_t bs = 0, brep = 0;
+                    for (int64_t j = 0; j < G[1]; j++) {
+                        const int64_t *oc = cues + CUE_FIELDS * (G[0] + j);
+                        if (oc[0] >= cue[0]) continue;
+                        if (actor[j] == -3) actor[j] = actor_before(&S, oc, s);
+                        if (actor[j] != -1) continue;
+                        int64_t notrep = !((S.repair[0] >> oc[2]) & 1ULL);
+                        if (!found || oc[0] < bs || (oc[0] == bs && notrep < brep)) {
+                            found = 1;
+                            bs = oc[0];
+                            brep = notrep;
+                            best = G[0] + j;
+                        }
+                    }
+                }
+                o[5] = best;
+            }
+        }
+    }
+    result = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)(n_cues * 6 * 8));
+done:
+    free(hits);
+    free(removed);
+    free(regions);
+    free(stack);
+    free(quotes);
+    free(actor);
+    free(out);
+    PyBuffer_Release(&fb);
+    PyBuffer_Release(&rb);
+    PyBuffer_Release(&ab);
+    PyBuffer_Release(&cb);
+    PyBuffer_Release(&gb);
+    PyBuffer_Release(&hb);
+    PyBuffer_Release(&pb);
+    return result;
+}
+
+/* factorize(values) -> (distinct values in first-seen order, inverse index), as bytes of
+ * uint64 / int64: numpy's unique() sorts; an open-addressing table does it in O(n). */
+static PyObject *factorize_fn(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer vb;
+    if (!PyArg_ParseTuple(args, "y*", &vb)) return NULL;
+    PyObject *result = NULL;
+    int64_t n = vb.len / 8;
+    const uint64_t *v = vb.buf;
+    Table t = {0};
+    uint64_t *uniq = malloc(sizeof(uint64_t) * (size_t)(n + 1));
+    int64_t *inverse = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    if (!uniq || !inverse || table_init(&t, n) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int64_t nu = 0;
+    for (int64_t k = 0; k < n; k++) {
+        int64_t i = (int64_t)(mix(v[k]) & (uint64_t)t.mask);
+        while (t.used[i] && t.keys[i] != v[k]) i = (i + 1) & t.mask;
+        if (!t.used[i]) {
+            t.used[i] = 1;
+            t.keys[i] = v[k];
+            t.vals[i] = nu;
+            uniq[nu++] = v[k];
+        }
+        inverse[k] = t.vals[i];
+    }
+    result = Py_BuildValue("(y#y#)", (const char *)uniq, (Py_ssize_t)(nu * 8),
+                           (const char *)inverse, (Py_ssize_t)(n * 8));
+done:
+    table_free(&t);
+    free(uniq);
+    free(inverse);
+    PyBuffer_Release(&vb);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"factorize", (PyCFunction)factorize_fn, METH_VARARGS,
+     "factorize(uint64 values) -> (distinct values, inverse index) as bytes"},
+    {"context", (PyCFunction)context_fn, METH_VARARGS,
+     "context(flags, rules, applies, cues, groups, hits, repair, implicit) -> bytes"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef moduledef = {
-    PyModuleDef_HEAD_INIT, "_cmatch", "C inner loop of the anchor-driven matcher.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_cmatch", "C inner loops of the cue matcher and context rules.", -1,
+    module_methods,
 };
 
 PyMODINIT_FUNC PyInit__cmatch(void) {

@@ -22,7 +22,7 @@ from spacy.matcher import Matcher
 from spacy.vocab import Vocab
 
 from .batch import TokenBatch, member
-from .fast_matcher import FastMatcher, Unsupported, spec_forms
+from .fast_matcher import FastMatcher, Unsupported, spec_forms, triples_to_arrays
 
 _UNBOUNDED = 40  # window reach of '*' / '+' operators
 
@@ -85,6 +85,16 @@ def _anchor(pattern: list[dict[str, Any]], forms_of: Mapping[str, Iterable[str]]
     return None if best is None else best[1]
 
 
+def _csr(table: dict[int, list[int]]) -> tuple[Any, Any]:
+    """(row pointers, flat values) of ``table`` in sorted-key order."""
+    ptr = [0]
+    flat: list[int] = []
+    for value in sorted(table):
+        flat.extend(table[value])
+        ptr.append(len(flat))
+    return np.array(ptr, dtype=np.int64), np.array(flat, dtype=np.uint64)
+
+
 class AnchoredMatcher:
     """Run many Matcher patterns only around their anchor words.
 
@@ -144,6 +154,8 @@ class AnchoredMatcher:
         self._anchor_array = np.union1d(self._slow_array, self._fast_array).astype(np.uint64)
         self._lower_array = np.array(sorted(self._direct_lower), dtype=np.uint64)
         self._lemma_array = np.array(sorted(self._direct_lemma), dtype=np.uint64)
+        self._lower_csr = _csr(self._direct_lower)
+        self._lemma_csr = _csr(self._direct_lemma)
         self._lower_anchor_array = np.union1d(self._anchor_array, self._lower_array
                                               ).astype(np.uint64)
         self._always_matcher = Matcher(self.vocab)
@@ -164,29 +176,40 @@ class AnchoredMatcher:
         return bool(self._always)
 
     def match_batch(self, batch: TokenBatch, inside: Any = None) -> set[tuple[int, int, int]]:
-        """(match_id, start, end) of all matches in ``batch`` (global token indices).
+        """(match_id, start, end) of all matches in ``batch``, as a set (see
+        :meth:`match_arrays`)."""
+        keys, starts, ends = self.match_arrays(batch, inside)
+        return set(zip(keys.tolist(), starts.tolist(), ends.tolist(), strict=True))
+
+    def match_arrays(self, batch: TokenBatch, inside: Any = None) -> tuple[Any, Any, Any]:
+        """All matches in ``batch`` (global token indices) as three arrays (match ids
+        uint64, starts, ends), without duplicates, sorted by (start, end, id).
 
         ``batch`` must carry :attr:`attrs` and sentences; ``inside`` (bool per token)
         restricts matching to the sentences it marks (whole sentences only).
         """
         if not self._compiled:
             self._compile()
-        out: set[tuple[int, int, int]] = set()
+        parts: list[tuple[Any, Any, Any]] = []
         if not batch.n:
-            return out
-        lowers, lemmas = batch.col("LOWER"), batch.col("LEMMA")
-        # one-token rules
-        for name, table, values, array in (
-                ("LOWER", self._direct_lower, lowers, self._lower_array),
-                ("LEMMA", self._direct_lemma, lemmas, self._lemma_array)):
+            return triples_to_arrays(())
+        # one-token rules: value -> rule ids as a CSR table, expanded with numpy
+        for name, array, (ptr, flat) in (("LOWER", self._lower_array, self._lower_csr),
+                                         ("LEMMA", self._lemma_array, self._lemma_csr)):
             if not len(array):
                 continue
             found = batch.member(name, array)
             if inside is not None:
                 found &= inside
             where = np.flatnonzero(found)
-            for i, v in zip(where.tolist(), values[where].tolist(), strict=True):
-                out.update((k, i, i + 1) for k in table[v])
+            if not len(where):
+                continue
+            j = np.searchsorted(array, batch.col(name)[where])
+            counts = ptr[j + 1] - ptr[j]
+            pos = np.repeat(where, counts)
+            first = np.repeat(ptr[j] - (np.cumsum(counts) - counts), counts)
+            keys = flat[first + np.arange(len(pos))]
+            parts.append((keys, pos, pos + 1))
         # compiled patterns around their anchors: the C engine looks every token up in its
         # own hash table; the Python engine gets only positions that pass the numpy gate
         if self._fast.has_c_engine:
@@ -197,11 +220,25 @@ class AnchoredMatcher:
                 gate &= inside
             fast = np.flatnonzero(gate)
         if len(fast):
-            self._fast.match_batch(batch, fast, out)
+            parts.append(self._fast.match_arrays(batch, fast))
         # fallback: spaCy's Matcher on the docs themselves
         if self._always or len(self._slow_array):
+            out: set[tuple[int, int, int]] = set()
             self._fallback(batch, inside, out)
-        return out
+            parts.append(triples_to_arrays(out))
+        if not parts:
+            return triples_to_arrays(())
+        keys = np.concatenate([p[0] for p in parts]).astype(np.uint64, copy=False)
+        starts = np.concatenate([p[1] for p in parts]).astype(np.int64, copy=False)
+        ends = np.concatenate([p[2] for p in parts]).astype(np.int64, copy=False)
+        order = np.lexsort((keys, ends, starts))
+        keys, starts, ends = keys[order], starts[order], ends[order]
+        if len(keys) > 1:
+            new = np.ones(len(keys), dtype=bool)
+            new[1:] = ((keys[1:] != keys[:-1]) | (starts[1:] != starts[:-1])
+                       | (ends[1:] != ends[:-1]))
+            keys, starts, ends = keys[new], starts[new], ends[new]
+        return keys, starts, ends
 
     def _fallback(self, batch: TokenBatch, inside: Any, out: set[tuple[int, int, int]]
                   ) -> None:

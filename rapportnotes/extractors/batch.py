@@ -20,6 +20,8 @@ import numpy as np
 from spacy.attrs import IDS
 from spacy.tokens import Doc
 
+from ._native import cmatch
+
 
 def member(values: Any, sorted_unique: Any) -> Any:
     """``np.isin(values, sorted_unique)`` for a pre-sorted, unique right-hand array.
@@ -70,7 +72,7 @@ class LexemeTable:
                      for p in self._props)
 
     def rows(self, uniq: Any) -> Any:
-        """uint64 array (len(uniq), len(attrs)) for sorted, distinct ORTH hashes."""
+        """uint64 array (len(uniq), len(attrs)) for distinct ORTH hashes."""
         keys = self._keys
         idx = np.searchsorted(keys, uniq)
         idx[idx == len(keys)] = 0
@@ -156,14 +158,22 @@ class TokenBatch:
         self._lists.pop(name, None)
 
     def unique(self, name: str) -> tuple[Any, Any]:
-        """(sorted distinct values, inverse index) of a column, cached: lookups into large
-        sorted tables are done once per distinct word of the batch (a few thousand) instead
-        of once per token."""
+        """(distinct values, inverse index) of a column, cached: lookups into large sorted
+        tables are done once per distinct word of the batch (a few thousand) instead of
+        once per token. The order of the distinct values is unspecified (first-seen with
+        the compiled helper, sorted without)."""
         key = "unique:" + name
         cached = self._extra.get(key)
         if cached is None:
-            uniq, inverse = np.unique(self.col(name), return_inverse=True)
-            cached = self._extra[key] = (uniq, inverse.reshape(-1))
+            values = np.ascontiguousarray(self.col(name), dtype=np.uint64)
+            if cmatch is not None:
+                uniq_b, inverse_b = cmatch.factorize(values)
+                cached = (np.frombuffer(uniq_b, dtype=np.uint64),
+                          np.frombuffer(inverse_b, dtype=np.int64))
+            else:
+                uniq, inverse = np.unique(values, return_inverse=True)
+                cached = (uniq, inverse.reshape(-1))
+            self._extra[key] = cached
         return cached
 
     def member(self, name: str, sorted_unique: Any) -> Any:

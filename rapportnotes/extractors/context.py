@@ -34,6 +34,8 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import ensure_path, minibatch
 
+from ..taxonomy import LABELS
+from ._native import cmatch as _cmatch
 from .anchored import AnchoredMatcher
 from .batch import LEXICAL, LexemeTable, TokenBatch
 from .cue_ruler import SPANS_KEY
@@ -49,6 +51,14 @@ from .rules import (
 )
 
 MODIFIERS = ("negated", "hypothetical", "historical", "uncertain")
+_LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
+_CATEGORY_CODE = {"negated": 0, "hypothetical": 1, "historical": 2, "uncertain": 3,
+                  "terminate": 4, "pseudo": 5, "actor": 6, "boundary": 7, "agent": 8}
+_DIRECTION_CODE = {"forward": 1, "backward": 2, "both": 3}
+# token flags shared with _cmatch.c (F_*)
+_F_PUNCT, _F_TITLE, _F_SPACE, _F_POSS, _F_APOS_S, _F_DET, _F_SUBJ = 1, 2, 4, 8, 16, 32, 64
+_F_QUOTE, _F_APOS, _F_OPEN, _F_CLOSE, _F_LAST_S, _F_NAME, _F_LONG = (
+    128, 256, 512, 1024, 2048, 4096, 8192)
 _QUOTES = frozenset({"'", '"', "“", "”", "‘", "’", "``", "''"})
 _USER_KEY = "rapport_context"
 _DETERMINERS = frozenset({"the", "this", "a", "an", "both", "our"})
@@ -122,6 +132,8 @@ class ContextAnnotator:
                  lexicon: str | None = None, implicit_subject: bool = True) -> None:
         self.nlp = nlp
         self.implicit_subject = implicit_subject
+        #: run the per-sentence logic in C (``_cmatch``) when it is importable
+        self.prefer_c = True
         self.name = name
         self.spans_key = spans_key
         self._rules_text = context_rules if context_rules is not None else packaged_text(
@@ -163,6 +175,12 @@ class ContextAnnotator:
             self._order[key] = len(self._order)
         self._ids = _Ids(self.nlp.vocab.strings)
         self._applies_cache: dict[tuple[str, str], bool] = {}
+        self._rules_by_index = sorted(self.rules.values(),
+                                      key=lambda r: self._order.get(
+                                          self.nlp.vocab.strings[r.id], 1 << 30))
+        self._tables: tuple[Any, Any, Any] | None = None
+        self._key_order: tuple[Any, Any] | None = None
+        self._form_flags: dict[int, int] = {}
         self._lexemes = LexemeTable(self.nlp.vocab, LEXICAL)
         self._compiled = True
 
@@ -196,14 +214,16 @@ class ContextAnnotator:
         cue_sents = batch.sent_of[cue_starts].tolist()
         has_cue = np.zeros(len(batch.starts), dtype=bool)
         has_cue[cue_sents] = True
-        raw = self.matcher.match_batch(batch, has_cue[batch.sent_of])
+        keys, hit_starts, hit_ends = self.matcher.match_arrays(batch, has_cue[batch.sent_of])
+        if self.prefer_c and _cmatch is not None and all(
+                cue.label_ in _LABEL_INDEX for cues in views for cue in cues):
+            self._process_c(batch, work, views, cue_sents, (keys, hit_starts, hit_ends))
+            return
         per_sent: dict[int, list[tuple[int, int, int]]] = {}
-        if raw:
-            triples = list(raw)
-            sids = batch.sent_of[np.fromiter((a for _, a, _ in triples), dtype=np.int64,
-                                             count=len(triples))].tolist()
-            for sid, triple in zip(sids, triples, strict=True):
-                per_sent.setdefault(sid, []).append(triple)
+        sids = batch.sent_of[hit_starts].tolist()
+        for sid, triple in zip(sids, zip(keys.tolist(), hit_starts.tolist(), hit_ends.tolist(),
+                                         strict=True), strict=True):
+            per_sent.setdefault(sid, []).append(triple)
         columns = batch.lists(_COLUMNS)
         starts, ends = batch.starts.tolist(), batch.ends.tolist()
         # quotation marks and parentheses (rare): their positions, to skip most sentences
@@ -228,6 +248,128 @@ class ContextAnnotator:
                     doc.user_data[(_USER_KEY, cue.start_char, cue.end_char, cue.label_)] = [
                         *flags, exp]
         self._arr = None
+
+    def _process_c(self, batch: TokenBatch, work: list[Doc], views: list[list[_Cue]],
+                   cue_sents: list[int], matches: tuple[Any, Any, Any]) -> None:
+        """The per-sentence logic below (``_hits``, ``_modifiers``, ``_experiencer``) run
+        by the compiled ``_cmatch.context`` over flat tables; same results (see tests)."""
+        offsets = batch.offsets.tolist()
+        starts, ends = batch.starts.tolist(), batch.ends.tolist()
+        # trigger matches grouped by sentence: rows (rule index, start, end) sorted by sentence
+        keys, hit_starts, hit_ends = matches
+        hit_sents = batch.sent_of[hit_starts]
+        by_sent_order = np.argsort(hit_sents, kind="stable")
+        hit_sents = hit_sents[by_sent_order]
+        hit_rows = np.stack([self._rule_index_of(keys[by_sent_order]),
+                             hit_starts[by_sent_order], hit_ends[by_sent_order]], axis=1)
+        cue_rows: list[tuple[int, ...]] = []
+        group_sids: list[int] = []
+        group_cues: list[tuple[int, int]] = []
+        placed: list[tuple[Doc, _Cue]] = []
+        k = 0
+        for d, doc in enumerate(work):
+            off, doc_end = offsets[d], offsets[d + 1]
+            by_sent: dict[int, list[_Cue]] = {}
+            for cue in views[d]:
+                by_sent.setdefault(cue_sents[k], []).append(cue)
+                k += 1
+            for sid, sent_cues in by_sent.items():
+                s, e = starts[sid], ends[sid]
+                group_sids.append(sid)
+                group_cues.append((len(cue_rows), len(sent_cues)))
+                for cue in sent_cues:
+                    cue_rows.append((off + cue.start, off + cue.end, _LABEL_INDEX[cue.label_],
+                                     1 if cue.kb_id_ else 0, s, e, doc_end))
+                    placed.append((doc, cue))
+        sids = np.array(group_sids, dtype=np.int64)
+        lo = np.searchsorted(hit_sents, sids, side="left")
+        hi = np.searchsorted(hit_sents, sids, side="right")
+        groups = np.column_stack([np.array(group_cues, dtype=np.int64).reshape(-1, 2),
+                                  lo, hi - lo])
+        tables = self._c_tables()
+        result = _cmatch.context(
+            self._token_flags(batch), tables[0], tables[1],
+            np.array(cue_rows, dtype=np.int64).reshape(-1),
+            np.ascontiguousarray(groups, dtype=np.int64).reshape(-1),
+            np.ascontiguousarray(hit_rows, dtype=np.int64).reshape(-1), tables[2],
+            self.implicit_subject)
+        rows = np.frombuffer(result, dtype=np.int64).reshape(-1, 6).tolist()
+        by_index = self._rules_by_index
+        for (doc, cue), row in zip(placed, rows, strict=True):
+            kind, value = row[4], row[5]
+            if kind == 0:
+                exp = cue.kb_id_
+            elif kind == 1:
+                rule = by_index[value]
+                if rule.couples_experiencer and self._couples(doc):
+                    exp = rule.couples_experiencer
+                else:
+                    exp = rule.experiencer or "client"
+            elif kind == 2:
+                exp = "client"
+            else:
+                exp = default_experiencer(placed[value][1].label_)
+            doc.user_data[(_USER_KEY, cue.start_char, cue.end_char, cue.label_)] = [
+                row[0] == 1, row[1] == 1, row[2] == 1, row[3] == 1, exp]
+
+    def _rule_index_of(self, keys: Any) -> Any:
+        """Rule-file order index of each match id in ``keys``."""
+        if self._key_order is None:
+            pairs = sorted(self._order.items())
+            self._key_order = (np.array([k for k, _ in pairs], dtype=np.uint64),
+                               np.array([v for _, v in pairs], dtype=np.int64))
+        sorted_keys, index = self._key_order
+        return index[np.searchsorted(sorted_keys, keys)]
+
+    def _c_tables(self) -> tuple[Any, Any, Any]:
+        """Rule tables for ``_cmatch.context`` (rows in rule-file order)."""
+        if self._tables is None:
+            rules = self._rules_by_index
+            rows = []
+            applies = []
+            for rule in rules:
+                cancels = 15 if rule.cancels is None else sum(
+                    1 << MODIFIERS.index(c) for c in rule.cancels)
+                rows.append((_CATEGORY_CODE.get(rule.category, 99),
+                             _DIRECTION_CODE[rule.direction], rule.max_scope or 0,
+                             int(rule.id.startswith("bd-report")), cancels))
+                applies.append(sum(1 << i for i, label in enumerate(LABELS)
+                                   if rule.applies(label)))
+            repair = sum(1 << i for i, label in enumerate(LABELS) if label.startswith("repair."))
+            self._tables = (np.array(rows, dtype=np.int64).reshape(-1),
+                            np.array(applies, dtype=np.uint64),
+                            np.array([repair], dtype=np.uint64))
+        return self._tables
+
+    def _token_flags(self, batch: TokenBatch) -> Any:
+        """Per-token bit flags the C logic reads (lexical ones cached per word form)."""
+        uniq, inverse = batch.unique("ORTH")
+        cache = self._form_flags
+        if len(cache) > 1_000_000:
+            cache.clear()
+        vocab = self.nlp.vocab
+        for orth in uniq.tolist():
+            if orth not in cache:
+                cache[orth] = self._form_flag(vocab[orth])
+        flags = np.fromiter((cache[o] for o in uniq.tolist()), dtype=np.uint64,
+                            count=len(uniq))[inverse]
+        return np.ascontiguousarray(flags | (batch.col("SPACY").astype(np.uint64)
+                                             * np.uint64(_F_SPACE)))
+
+    def _form_flag(self, lex: Any) -> int:
+        text, lower = lex.orth_, lex.lower_
+        flag = 0
+        for bit, on in ((_F_PUNCT, lex.is_punct), (_F_TITLE, lex.is_title),
+                        (_F_LONG, len(text) > 2),
+                        (_F_POSS, lower in ("'s", "’s", "'")), (_F_APOS_S, lower in ("'s", "’s")),
+                        (_F_DET, lower in _DETERMINERS), (_F_SUBJ, lower in _SUBJECT_PRONOUNS),
+                        (_F_QUOTE, text in _QUOTES), (_F_APOS, text in ("'", "’")),
+                        (_F_OPEN, text == "("), (_F_CLOSE, text == ")"),
+                        (_F_LAST_S, text[-1:] in "sS"),
+                        (_F_NAME, lex.is_alpha and lower not in self._known_words)):
+            if on:
+                flag |= bit
+        return flag
 
     def _hits(self, doc: Doc, s: int, e: int, matches: list[tuple[int, int, int]],
               marks: list[int]) -> dict[str, Any]:
@@ -482,7 +624,8 @@ class ContextAnnotator:
         state = self.__dict__.copy()
         for attr in ("matcher", "couples_matcher", "rules", "_known_words", "_arr", "_ids",
                      "_order", "_lexemes",
-                     "_applies_cache"):
+                     "_applies_cache", "_rules_by_index", "_tables", "_form_flags",
+                     "_key_order"):
             state.pop(attr, None)
         state["_compiled"] = False
         return state

@@ -220,6 +220,12 @@ class CueRuler:
         self._span_ids = {rule.id: (strings.add(rule.label or ""), strings.add(rule.id),
                                     strings.add(rule.experiencer or ""))
                           for rule in self.rules.values()}
+        # rules by sorted match id, for vectorised lookups of match arrays
+        ordered = sorted(self.rules)
+        self._rule_keys = np.array(ordered, dtype=np.uint64)
+        self._rule_list = [self.rules[k] for k in ordered]
+        self._rule_needs = np.array([k in self._required and self.rules[k].exclude is None
+                                     for k in ordered], dtype=bool)
         self._compiled = True
 
     # ------------------------------------------------------------------ running
@@ -272,8 +278,8 @@ class CueRuler:
             batch.set_col("LEMMA", looked if lemmatize.all() else np.where(
                 np.repeat(lemmatize, lengths), looked, batch.col("LEMMA")))
         self._write_back(batch, lemmatize.tolist(), split.tolist())
-        raw = self.matcher.match_batch(batch)
-        for doc, (keep, excludes) in zip(work, self._select(batch, raw), strict=True):
+        raw = self.matcher.match_arrays(batch)
+        for doc, (keep, excludes) in zip(work, self._select(batch, *raw), strict=True):
             doc.spans[self.spans_key] = self._resolve(doc, keep, excludes) if (
                 keep or excludes) else []
 
@@ -296,35 +302,41 @@ class CueRuler:
             elif split[d]:
                 doc.from_array([SENT_START], rows[:, 1:].copy())
 
-    def _select(self, batch: TokenBatch, raw: set[tuple[int, int, int]]
+    def _select(self, batch: TokenBatch, keys: Any, starts: Any, ends: Any
                 ) -> list[tuple[list[tuple[int, int, CueRule]], list[tuple[int, int, CueRule]]]]:
         """Per doc: matches kept (rule conditions hold) and exclusion matches, doc-local."""
         out: list[tuple[list[tuple[int, int, CueRule]], list[tuple[int, int, CueRule]]]] = [
             ([], []) for _ in batch.docs]
-        if not raw:
+        if not len(keys):
             return out
-        lemmas = batch.col("LEMMA")
-        sent_lemmas: dict[int, set[int]] = {}
-        kept: list[tuple[int, int, int]] = []
-        for key, s, e in raw:
-            req = self._required.get(key)
-            if req is not None and self.rules[key].exclude is None:
-                sid = int(batch.sent_of[s])
+        rule_at = np.searchsorted(self._rule_keys, keys)
+        keep_row = np.ones(len(keys), dtype=bool)
+        check = np.flatnonzero(self._rule_needs[rule_at])
+        if len(check):  # require_sentence: one of some words somewhere in the sentence
+            lemmas = batch.col("LEMMA")
+            sent_lemmas: dict[int, set[int]] = {}
+            sids = batch.sent_of[starts[check]].tolist()
+            for row, key, sid in zip(check.tolist(), keys[check].tolist(), sids, strict=True):
                 present = sent_lemmas.get(sid)
                 if present is None:
                     present = sent_lemmas[sid] = set(
                         lemmas[batch.starts[sid]:batch.ends[sid]].tolist())
-                if req.isdisjoint(present):
-                    continue
-            kept.append((key, s, e))
+                if self._required[key].isdisjoint(present):
+                    keep_row[row] = False
+        keys, starts, ends, rule_at = (keys[keep_row], starts[keep_row], ends[keep_row],
+                                       rule_at[keep_row])
+        docs = np.searchsorted(batch.offsets, starts, side="right") - 1
+        local = batch.offsets[docs]
+        rules = self._rule_list
         order = self._order
-        for d, matches in enumerate(batch.split(kept)):
-            keep, excludes = out[d]
-            for key, s, e in matches:
-                rule = self.rules[key]
-                (excludes if rule.exclude is not None else keep).append((s, e, rule))
-            # deterministic ties (same span, several rules of one label): first rule wins
-            keep.sort(key=lambda m: order[m[2].id])
+        for d, s, e, r in zip(docs.tolist(), (starts - local).tolist(), (ends - local).tolist(),
+                              rule_at.tolist(), strict=True):
+            rule = rules[r]
+            out[d][1 if rule.exclude is not None else 0].append((s, e, rule))
+        for keep, _ in out:
+            if len(keep) > 1:
+                # deterministic ties (same span, several rules of one label): first rule wins
+                keep.sort(key=lambda m: order[m[2].id])
         return out
 
     def _resolve(self, doc: Doc, keep: list[tuple[int, int, CueRule]],
@@ -398,7 +410,8 @@ class CueRuler:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for attr in ("matcher", "rules", "_required", "_order", "_lexemes", "_span_ids"):
+        for attr in ("matcher", "rules", "_required", "_order", "_lexemes", "_span_ids",
+                     "_rule_keys", "_rule_list", "_rule_needs"):
             state.pop(attr, None)
         state["_compiled"] = False
         return state

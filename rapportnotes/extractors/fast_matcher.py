@@ -19,7 +19,6 @@ caller's fallback (spaCy's ``Matcher``).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -27,12 +26,7 @@ from typing import Any
 import numpy as np
 from spacy.attrs import IDS
 
-_cmatch: Any = None
-if not os.environ.get("RAPPORTNOTES_PURE_PYTHON"):
-    try:  # the compiled inner loop; the pure-Python engine below gives the same results
-        from . import _cmatch
-    except ImportError:  # pragma: no cover - depends on the build
-        _cmatch = None
+from ._native import cmatch as _cmatch
 
 #: string attributes compared as hashes (``doc.to_array`` returns string hashes for them)
 _STRING_ATTRS = {"ORTH": "ORTH", "TEXT": "ORTH", "LOWER": "LOWER", "LEMMA": "LEMMA",
@@ -251,6 +245,17 @@ def _anchor_index(pattern: list[dict[str, Any]], forms_of: Mapping[str, Iterable
     return None if best is None else (best[1], best[2])
 
 
+def triples_to_arrays(triples: Iterable[tuple[int, int, int]]) -> tuple[Any, Any, Any]:
+    """(keys uint64, starts int64, ends int64) arrays of (key, start, end) triples."""
+    rows = list(triples)
+    if not rows:
+        return (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64),
+                np.zeros(0, dtype=np.int64))
+    keys, starts, ends = zip(*rows, strict=True)
+    return (np.array(keys, dtype=np.uint64), np.array(starts, dtype=np.int64),
+            np.array(ends, dtype=np.int64))
+
+
 class FastMatcher:
     """Anchor-indexed compiled patterns; see the module docstring."""
 
@@ -409,15 +414,19 @@ class FastMatcher:
         """Whether :meth:`match_batch` runs in C (``_cmatch`` built and preferred)."""
         return self.prefer_c and _cmatch is not None
 
-    def match_batch(self, batch: Any, positions: Any, out: set[tuple[int, int, int]]) -> None:
+    def match_arrays(self, batch: Any, positions: Any) -> tuple[Any, Any, Any]:
         """:meth:`match` over a :class:`~.batch.TokenBatch` at ``positions`` (int array),
-        in C when the compiled engine is available (same results, see tests)."""
+        in C when the compiled engine is available (same results, see tests).
+
+        Returns (keys uint64, starts int64, ends int64); may hold duplicates.
+        """
         lo, hi = batch.sent_bounds(positions)
         engine = self._c_engine()
         if engine is None:
+            out: set[tuple[int, int, int]] = set()
             self.match(positions.tolist(), batch.lists(self.columns.names),
                        zip(lo.tolist(), hi.tolist(), strict=True), out)
-            return
+            return triples_to_arrays(out)
         compiled, regex_cols = engine
         columns = [batch.col(name) for name in self.columns.names]
         for col, (regex, cache) in regex_cols:
@@ -434,9 +443,11 @@ class FastMatcher:
                 dtype=np.uint64, count=len(uniq))
             columns.append(flags[inverse])
         matrix = np.ascontiguousarray(np.stack(columns).astype(np.uint64, copy=False))
-        out.update(compiled.match(np.ascontiguousarray(positions, dtype=np.int64),
-                                  np.ascontiguousarray(lo, dtype=np.int64),
-                                  np.ascontiguousarray(hi, dtype=np.int64), matrix))
+        keys, starts, ends = compiled.match(np.ascontiguousarray(positions, dtype=np.int64),
+                                            np.ascontiguousarray(lo, dtype=np.int64),
+                                            np.ascontiguousarray(hi, dtype=np.int64), matrix)
+        return (np.frombuffer(keys, dtype=np.uint64), np.frombuffer(starts, dtype=np.int64),
+                np.frombuffer(ends, dtype=np.int64))
 
     @property
     def anchor_array(self) -> Any:
