@@ -85,18 +85,38 @@ typedef struct {
     const int64_t *nb_info;
     int64_t n_groups, n_nb, n_cols;
     Table group_index;         /* anchor hash -> group */
+    Table set_index;           /* mix(value, set) -> set id; membership of larger sets */
     Table nb_index;            /* mix(value, group, side, col) -> nb entry (chained by probe) */
 } Engine;
 
+#define SMALL_SET 4
+
+static uint64_t set_key(uint64_t v, int64_t set) {
+    return v ^ ((uint64_t)(set + 1) * 0x9E3779B97F4A7C15ULL);
+}
+
+/* membership: a scan for small sets, else one probe sequence in a table of (value, set)
+ * pairs; the table stores the pair's key and the set id, and the value is re-checked
+ * against the set's sorted values only on a key match (so hash collisions cannot lie) */
 static int in_set(const Engine *en, int64_t set, uint64_t v) {
     const uint64_t *a = en->sets + en->set_off[set];
-    int64_t lo = 0, hi = en->set_len[set];
-    while (lo < hi) {
-        int64_t mid = (lo + hi) >> 1;
-        if (a[mid] < v) lo = mid + 1;
-        else hi = mid;
+    int64_t n = en->set_len[set];
+    if (n <= SMALL_SET) {
+        for (int64_t k = 0; k < n; k++)
+            if (a[k] == v) return 1;
+        return 0;
     }
-    return lo < en->set_len[set] && a[lo] == v;
+    const Table *t = &en->set_index;
+    uint64_t key = set_key(v, set);
+    int64_t i = (int64_t)(mix(key) & (uint64_t)t->mask);
+    while (t->used[i]) {
+        if (t->keys[i] == key && t->vals[i] >= 0) {
+            int64_t x = t->vals[i];
+            if (x >> 32 == set && a[x & 0xffffffff] == v) return 1;
+        }
+        i = (i + 1) & t->mask;
+    }
+    return 0;
 }
 
 static int ok(const Engine *en, const uint64_t *cols, int64_t n, int64_t off, int64_t count,
@@ -259,6 +279,7 @@ static const char *buf_of(PyObject *b, Py_ssize_t *len) {
 }
 
 static void Engine_dealloc(Engine *self) {
+    table_free(&self->set_index);
     table_free(&self->group_index);
     table_free(&self->nb_index);
     Py_XDECREF(self->owner);
@@ -303,10 +324,21 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kwds) {
     self->n_cols = n_cols;
     table_free(&self->group_index);
     table_free(&self->nb_index);
+    table_free(&self->set_index);
+    int64_t n_sets = len[1] / 8, n_set_values = 0;
+    for (int64_t k = 0; k < n_sets; k++)
+        if (self->set_len[k] > SMALL_SET) n_set_values += self->set_len[k];
     if (table_init(&self->group_index, self->n_groups) < 0
-        || table_init(&self->nb_index, self->n_nb) < 0) {
+        || table_init(&self->nb_index, self->n_nb) < 0
+        || table_init(&self->set_index, n_set_values) < 0) {
         PyErr_NoMemory();
         return -1;
+    }
+    for (int64_t k = 0; k < n_sets; k++) {
+        if (self->set_len[k] <= SMALL_SET) continue;
+        const uint64_t *a = self->sets + self->set_off[k];
+        for (int64_t j = 0; j < self->set_len[k]; j++)
+            table_put(&self->set_index, set_key(a[j], k), (k << 32) | j);
     }
     for (int64_t g = 0; g < self->n_groups; g++) table_put(&self->group_index, self->groups[g], g);
     for (int64_t x = 0; x < self->n_nb; x++) {

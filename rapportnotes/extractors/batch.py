@@ -99,6 +99,46 @@ class LexemeTable:
         self.__init__(state["vocab"], state["attrs"])  # type: ignore[misc]
 
 
+class FormCache:
+    """uint64 -> int map for per-word-form values computed by a Python function (regex
+    flags, lexicon flags), held as sorted arrays: one ``searchsorted`` per batch over the
+    distinct forms, the function called only for forms never seen before."""
+
+    MAX_FORMS = 1_000_000
+
+    def __init__(self, compute: Any) -> None:
+        self.compute = compute
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._values = np.zeros(0, dtype=np.uint64)
+
+    def lookup(self, forms: Any) -> Any:
+        """Values for an array of form hashes (any order, repeats allowed)."""
+        keys = self._keys
+        idx = np.searchsorted(keys, forms)
+        idx[idx == len(keys)] = 0
+        found = keys[idx] == forms if len(keys) else np.zeros(len(forms), dtype=bool)
+        if not found.all():
+            missing = np.unique(forms[~found])
+            values = np.fromiter((self.compute(int(f)) for f in missing.tolist()),
+                                 dtype=np.uint64, count=len(missing))
+            if len(keys) + len(missing) > self.MAX_FORMS:
+                keys, old = keys[:0], self._values[:0]
+            else:
+                old = self._values
+            keys = np.concatenate([keys, missing])
+            merged = np.concatenate([old, values])
+            order = np.argsort(keys, kind="stable")
+            self._keys, self._values = keys[order], merged[order]
+            idx = np.searchsorted(self._keys, forms)
+        return self._values[idx]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"compute": self.compute}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["compute"])  # type: ignore[misc]
+
+
 class TokenBatch:
     """Concatenated ``doc.to_array`` columns of ``docs`` (all non-empty) plus sentences.
 
@@ -231,4 +271,4 @@ class TokenBatch:
         return per_doc
 
 
-__all__ = ["TokenBatch", "member"]
+__all__ = ["FormCache", "LexemeTable", "TokenBatch", "member"]

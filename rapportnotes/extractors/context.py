@@ -37,7 +37,7 @@ from spacy.util import ensure_path, minibatch
 from ..taxonomy import LABELS
 from ._native import cmatch as _cmatch
 from .anchored import AnchoredMatcher
-from .batch import LEXICAL, LexemeTable, TokenBatch
+from .batch import LEXICAL, FormCache, LexemeTable, TokenBatch
 from .cue_ruler import SPANS_KEY
 from .rules import (
     CONTEXT_FILE,
@@ -180,7 +180,7 @@ class ContextAnnotator:
                                           self.nlp.vocab.strings[r.id], 1 << 30))
         self._tables: tuple[Any, Any, Any] | None = None
         self._key_order: tuple[Any, Any] | None = None
-        self._form_flags: dict[int, int] = {}
+        self._form_flags: FormCache | None = None
         self._lexemes = LexemeTable(self.nlp.vocab, LEXICAL)
         self._compiled = True
 
@@ -344,15 +344,10 @@ class ContextAnnotator:
     def _token_flags(self, batch: TokenBatch) -> Any:
         """Per-token bit flags the C logic reads (lexical ones cached per word form)."""
         uniq, inverse = batch.unique("ORTH")
-        cache = self._form_flags
-        if len(cache) > 1_000_000:
-            cache.clear()
-        vocab = self.nlp.vocab
-        for orth in uniq.tolist():
-            if orth not in cache:
-                cache[orth] = self._form_flag(vocab[orth])
-        flags = np.fromiter((cache[o] for o in uniq.tolist()), dtype=np.uint64,
-                            count=len(uniq))[inverse]
+        if self._form_flags is None:
+            vocab = self.nlp.vocab
+            self._form_flags = FormCache(lambda orth: self._form_flag(vocab[orth]))
+        flags = self._form_flags.lookup(uniq)[inverse]
         return np.ascontiguousarray(flags | (batch.col("SPACY").astype(np.uint64)
                                              * np.uint64(_F_SPACE)))
 

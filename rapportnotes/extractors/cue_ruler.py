@@ -343,7 +343,10 @@ class CueRuler:
                  excludes: list[tuple[int, int, CueRule]]) -> list[Span]:
         """Per label, the longest match wins and same-label overlaps are dropped; a match
         overlapping an exclusion rule for its label or category is dropped."""
-        blockers = [(xs, xe, r.exclude) for xs, xe, r in excludes if r.exclude]
+        blockers: dict[str, list[tuple[int, int]]] = {}
+        for xs, xe, r in excludes:
+            for name in r.exclude or ():
+                blockers.setdefault(name, []).append((xs, xe))
         keep.sort(key=lambda m: (m[0] - m[1], m[0]))
         taken: dict[str, list[tuple[int, int]]] = {}
         chosen: list[tuple[int, int, str, CueRule]] = []
@@ -355,9 +358,8 @@ class CueRuler:
             elif any(ts < e and s < te for ts, te in spans):
                 continue
             if blockers:
-                cat = label.split(".", 1)[0]
-                if any(xs < e and s < xe and (label in ex or cat in ex)
-                       for xs, xe, ex in blockers):
+                near = (blockers.get(label, []) + blockers.get(label.split(".", 1)[0], []))
+                if any(xs < e and s < xe for xs, xe in near):
                     continue
             spans.append((s, e))
             chosen.append((s, e, label, rule))

@@ -27,6 +27,7 @@ import numpy as np
 from spacy.attrs import IDS
 
 from ._native import cmatch as _cmatch
+from .batch import FormCache
 
 #: string attributes compared as hashes (``doc.to_array`` returns string hashes for them)
 _STRING_ATTRS = {"ORTH": "ORTH", "TEXT": "ORTH", "LOWER": "LOWER", "LEMMA": "LEMMA",
@@ -406,7 +407,10 @@ class FastMatcher:
             return None
         if self._engine is None:
             tables, n_cols, regex_cols = self._engine_tables()
-            self._engine = (_cmatch.Engine(tables, n_cols), regex_cols)
+            strings = self.strings
+            caches = [(col, FormCache(lambda h, r=regex: int(r.search(strings[h]) is not None)))
+                      for col, (regex, _cache) in regex_cols]
+            self._engine = (_cmatch.Engine(tables, n_cols), caches)
         return self._engine
 
     @property
@@ -429,19 +433,12 @@ class FastMatcher:
             return triples_to_arrays(out)
         compiled, regex_cols = engine
         columns = [batch.col(name) for name in self.columns.names]
-        for col, (regex, cache) in regex_cols:
-            strings = self.strings
+        for col, flags_of in regex_cols:
             name = self.columns.names[col]
             forms = batch.form_col(name)  # lexical: per distinct word form of the batch
             uniq, inverse = (forms, batch.unique("ORTH")[1]) if forms is not None else (
                 batch.unique(name))
-            if len(cache) > 50_000:
-                cache.clear()
-            flags = np.fromiter(
-                (cache.get(v) if v in cache else cache.setdefault(
-                    v, regex.search(strings[v]) is not None) for v in uniq.tolist()),
-                dtype=np.uint64, count=len(uniq))
-            columns.append(flags[inverse])
+            columns.append(flags_of.lookup(uniq)[inverse])
         matrix = np.ascontiguousarray(np.stack(columns).astype(np.uint64, copy=False))
         keys, starts, ends = compiled.match(np.ascontiguousarray(positions, dtype=np.int64),
                                             np.ascontiguousarray(lo, dtype=np.int64),
