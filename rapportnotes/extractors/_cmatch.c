@@ -819,6 +819,116 @@ done:
     return result;
 }
 
+/* resolve(docs, starts, ends, rules, rule_label, rule_order, rule_excludes, label_rank)
+ * -> bytes (int64) of the chosen row indices, doc by doc, each doc's in (start, end, label)
+ * order. The same as CueRuler._resolve: per label the longest match wins (then the earlier
+ * start, then the rule listed first); same-label overlaps and matches overlapping an
+ * exclusion rule for their label are dropped. Rows of one doc must be contiguous. */
+static const int64_t *r_starts, *r_ends, *r_rules, *r_order, *r_label, *r_rank;
+
+static int keep_cmp(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    int64_t lx = r_starts[x] - r_ends[x], ly = r_starts[y] - r_ends[y];
+    if (lx != ly) return lx < ly ? -1 : 1;
+    if (r_starts[x] != r_starts[y]) return r_starts[x] < r_starts[y] ? -1 : 1;
+    int64_t ox = r_order[r_rules[x]], oy = r_order[r_rules[y]];
+    if (ox != oy) return ox < oy ? -1 : 1;
+    return x < y ? -1 : (x > y);
+}
+
+static int out_cmp(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    if (r_starts[x] != r_starts[y]) return r_starts[x] < r_starts[y] ? -1 : 1;
+    if (r_ends[x] != r_ends[y]) return r_ends[x] < r_ends[y] ? -1 : 1;
+    int64_t lx = r_rank[r_label[r_rules[x]]], ly = r_rank[r_label[r_rules[y]]];
+    if (lx != ly) return lx < ly ? -1 : 1;
+    return x < y ? -1 : (x > y);
+}
+
+static PyObject *resolve_fn(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer db, sb, eb, rb, lb, ob, xb, kb;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*", &db, &sb, &eb, &rb, &lb, &ob, &xb, &kb))
+        return NULL;
+    PyObject *result = NULL;
+    int64_t n = db.len / 8, n_rules = lb.len / 8, n_labels = kb.len / 8;
+    const int64_t *docs = db.buf, *rules = rb.buf;
+    const uint64_t *excl = xb.buf;
+    int64_t *keep = NULL, *chosen = NULL, *blk = NULL, *out = NULL;
+    if (sb.len != db.len || eb.len != db.len || rb.len != db.len || ob.len != lb.len
+        || xb.len != lb.len) {
+        PyErr_SetString(PyExc_ValueError, "resolve: buffer sizes disagree");
+        goto done;
+    }
+    for (int64_t k = 0; k < n; k++) {
+        int64_t lab;
+        if (rules[k] < 0 || rules[k] >= n_rules
+            || (lab = ((const int64_t *)lb.buf)[rules[k]]) >= n_labels || lab >= 64
+            || (k && docs[k] < docs[k - 1])) {
+            PyErr_SetString(PyExc_ValueError, "resolve: bad row");
+            goto done;
+        }
+    }
+    r_starts = sb.buf;
+    r_ends = eb.buf;
+    r_rules = rules;
+    r_order = ob.buf;
+    r_label = lb.buf;
+    r_rank = kb.buf;
+    keep = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    chosen = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    blk = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    out = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    if (!keep || !chosen || !blk || !out) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int64_t n_out = 0;
+    for (int64_t lo = 0; lo < n;) {
+        int64_t hi = lo;
+        while (hi < n && docs[hi] == docs[lo]) hi++;
+        int64_t nk = 0, nb = 0, nc = 0;
+        for (int64_t k = lo; k < hi; k++) {
+            if (r_label[rules[k]] >= 0) keep[nk++] = k;
+            else if (excl[rules[k]]) blk[nb++] = k;
+        }
+        qsort(keep, (size_t)nk, sizeof(int64_t), keep_cmp);
+        for (int64_t a = 0; a < nk; a++) {
+            int64_t k = keep[a], lab = r_label[rules[k]], s = r_starts[k], e = r_ends[k];
+            int skip = 0;
+            for (int64_t c = 0; c < nc && !skip; c++) {
+                int64_t j = chosen[c];
+                if (r_label[rules[j]] == lab && r_starts[j] < e && s < r_ends[j]) skip = 1;
+            }
+            for (int64_t b = 0; b < nb && !skip; b++) {
+                int64_t j = blk[b];
+                if (((excl[rules[j]] >> lab) & 1ULL) && r_starts[j] < e && s < r_ends[j])
+                    skip = 1;
+            }
+            if (!skip) chosen[nc++] = k;
+        }
+        qsort(chosen, (size_t)nc, sizeof(int64_t), out_cmp);
+        memcpy(out + n_out, chosen, sizeof(int64_t) * (size_t)nc);
+        n_out += nc;
+        lo = hi;
+    }
+    result = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)(n_out * 8));
+done:
+    free(keep);
+    free(chosen);
+    free(blk);
+    free(out);
+    PyBuffer_Release(&db);
+    PyBuffer_Release(&sb);
+    PyBuffer_Release(&eb);
+    PyBuffer_Release(&rb);
+    PyBuffer_Release(&lb);
+    PyBuffer_Release(&ob);
+    PyBuffer_Release(&xb);
+    PyBuffer_Release(&kb);
+    return result;
+}
+
 /* factorize(values) -> (distinct values in first-seen order, inverse index), as bytes of
  * uint64 / int64: numpy's unique() sorts; an open-addressing table does it in O(n). */
 static PyObject *factorize_fn(PyObject *self, PyObject *args) {
@@ -858,6 +968,9 @@ done:
 }
 
 static PyMethodDef module_methods[] = {
+    {"resolve", (PyCFunction)resolve_fn, METH_VARARGS,
+     "resolve(docs, starts, ends, rules, rule_label, rule_order, rule_excludes, label_rank)"
+     " -> bytes of chosen row indices"},
     {"factorize", (PyCFunction)factorize_fn, METH_VARARGS,
      "factorize(uint64 values) -> (distinct values, inverse index) as bytes"},
     {"context", (PyCFunction)context_fn, METH_VARARGS,

@@ -26,6 +26,8 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import ensure_path, minibatch
 
+from ..taxonomy import LABELS
+from ._native import cmatch
 from .anchored import AnchoredMatcher
 from .batch import LEXICAL, LexemeTable, TokenBatch
 from .rules import (
@@ -40,6 +42,19 @@ from .rules import (
 from .sentences import SentenceSplitter
 
 SPANS_KEY = "rapport_cues"
+_LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
+#: rank of each label (by index) in string order: spans sort by (start, end, label)
+_LABEL_RANK = np.argsort(np.argsort(np.array(LABELS))).astype(np.int64)
+
+
+def _label_mask(names: Iterable[str]) -> int:
+    """Bits (by label index) of the labels named, categories expanded to their labels."""
+    mask = 0
+    for name in names:
+        for i, label in enumerate(LABELS):
+            if label == name or label.split(".", 1)[0] == name:
+                mask |= 1 << i
+    return mask
 _LEMMA_TABLE_FILE = "lemma_lookup.msgpack"
 
 
@@ -226,6 +241,13 @@ class CueRuler:
         self._rule_list = [self.rules[k] for k in ordered]
         self._rule_needs = np.array([k in self._required and self.rules[k].exclude is None
                                      for k in ordered], dtype=bool)
+        self._rule_span_ids = [self._span_ids[rule.id] for rule in self._rule_list]
+        self._rule_tables = (
+            np.array([_LABEL_INDEX.get(rule.label, -1) if rule.label else -1
+                      for rule in self._rule_list], dtype=np.int64),
+            np.array([self._order[rule.id] for rule in self._rule_list], dtype=np.int64),
+            np.array([_label_mask(rule.exclude or ()) for rule in self._rule_list],
+                     dtype=np.uint64))
         self._compiled = True
 
     # ------------------------------------------------------------------ running
@@ -278,10 +300,59 @@ class CueRuler:
             batch.set_col("LEMMA", looked if lemmatize.all() else np.where(
                 np.repeat(lemmatize, lengths), looked, batch.col("LEMMA")))
         self._write_back(batch, lemmatize.tolist(), split.tolist())
-        raw = self.matcher.match_arrays(batch)
-        for doc, (keep, excludes) in zip(work, self._select(batch, *raw), strict=True):
+        keys, starts, ends = self.matcher.match_arrays(batch)
+        rule_at = np.searchsorted(self._rule_keys, keys)
+        ok = self._required_ok(batch, keys, starts, rule_at)
+        if ok is not None:
+            keys, starts, ends, rule_at = keys[ok], starts[ok], ends[ok], rule_at[ok]
+        if cmatch is not None:
+            self._resolve_c(batch, starts, ends, rule_at)
+            return
+        for doc, (keep, excludes) in zip(work, self._select(batch, starts, ends, rule_at),
+                                         strict=True):
             doc.spans[self.spans_key] = self._resolve(doc, keep, excludes) if (
                 keep or excludes) else []
+
+    def _resolve_c(self, batch: TokenBatch, starts: Any, ends: Any, rule_at: Any) -> None:
+        """:meth:`_select` + :meth:`_resolve` in C (``_cmatch.resolve``); same spans."""
+        docs = np.searchsorted(batch.offsets, starts, side="right") - 1
+        label, order, excludes = self._rule_tables
+        chosen = np.frombuffer(cmatch.resolve(
+            np.ascontiguousarray(docs, dtype=np.int64), np.ascontiguousarray(starts),
+            np.ascontiguousarray(ends), np.ascontiguousarray(rule_at, dtype=np.int64),
+            label, order, excludes, _LABEL_RANK), dtype=np.int64)
+        which = docs[chosen].tolist()
+        local = (starts[chosen] - batch.offsets[docs[chosen]]).tolist()
+        span_ends = (ends[chosen] - batch.offsets[docs[chosen]]).tolist()
+        ids = self._rule_span_ids
+        per_doc: list[list[Span]] = [[] for _ in batch.docs]
+        for d, s, e, r in zip(which, local, span_ends, rule_at[chosen].tolist(), strict=True):
+            lab, sid, kb = ids[r]
+            per_doc[d].append(Span(batch.docs[d], s, e, label=lab, span_id=sid, kb_id=kb))
+        for doc, spans in zip(batch.docs, per_doc, strict=True):
+            doc.spans[self.spans_key] = spans
+
+    def _required_ok(self, batch: TokenBatch, keys: Any, starts: Any, rule_at: Any
+                     ) -> Any | None:
+        """Mask of the matches whose rule's ``require_sentence`` words are present in the
+        sentence (None: no match has such a rule)."""
+        if not len(keys):
+            return None
+        check = np.flatnonzero(self._rule_needs[rule_at])
+        if not len(check):
+            return None
+        keep_row = np.ones(len(keys), dtype=bool)
+        lemmas = batch.col("LEMMA")
+        sent_lemmas: dict[int, set[int]] = {}
+        sids = batch.sent_of[starts[check]].tolist()
+        for row, key, sid in zip(check.tolist(), keys[check].tolist(), sids, strict=True):
+            present = sent_lemmas.get(sid)
+            if present is None:
+                present = sent_lemmas[sid] = set(
+                    lemmas[batch.starts[sid]:batch.ends[sid]].tolist())
+            if self._required[key].isdisjoint(present):
+                keep_row[row] = False
+        return keep_row
 
     @staticmethod
     def _write_back(batch: TokenBatch, lemmatize: list[bool], split: list[bool]) -> None:
@@ -302,29 +373,13 @@ class CueRuler:
             elif split[d]:
                 doc.from_array([SENT_START], rows[:, 1:].copy())
 
-    def _select(self, batch: TokenBatch, keys: Any, starts: Any, ends: Any
+    def _select(self, batch: TokenBatch, starts: Any, ends: Any, rule_at: Any
                 ) -> list[tuple[list[tuple[int, int, CueRule]], list[tuple[int, int, CueRule]]]]:
-        """Per doc: matches kept (rule conditions hold) and exclusion matches, doc-local."""
+        """Per doc: kept matches and exclusion matches, doc-local (pure-Python path)."""
         out: list[tuple[list[tuple[int, int, CueRule]], list[tuple[int, int, CueRule]]]] = [
             ([], []) for _ in batch.docs]
-        if not len(keys):
+        if not len(starts):
             return out
-        rule_at = np.searchsorted(self._rule_keys, keys)
-        keep_row = np.ones(len(keys), dtype=bool)
-        check = np.flatnonzero(self._rule_needs[rule_at])
-        if len(check):  # require_sentence: one of some words somewhere in the sentence
-            lemmas = batch.col("LEMMA")
-            sent_lemmas: dict[int, set[int]] = {}
-            sids = batch.sent_of[starts[check]].tolist()
-            for row, key, sid in zip(check.tolist(), keys[check].tolist(), sids, strict=True):
-                present = sent_lemmas.get(sid)
-                if present is None:
-                    present = sent_lemmas[sid] = set(
-                        lemmas[batch.starts[sid]:batch.ends[sid]].tolist())
-                if self._required[key].isdisjoint(present):
-                    keep_row[row] = False
-        keys, starts, ends, rule_at = (keys[keep_row], starts[keep_row], ends[keep_row],
-                                       rule_at[keep_row])
         docs = np.searchsorted(batch.offsets, starts, side="right") - 1
         local = batch.offsets[docs]
         rules = self._rule_list
@@ -413,7 +468,8 @@ class CueRuler:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         for attr in ("matcher", "rules", "_required", "_order", "_lexemes", "_span_ids",
-                     "_rule_keys", "_rule_list", "_rule_needs"):
+                     "_rule_keys", "_rule_list", "_rule_needs", "_rule_span_ids",
+                     "_rule_tables"):
             state.pop(attr, None)
         state["_compiled"] = False
         return state
