@@ -13,6 +13,7 @@ boundaries always include every doc start, so a match inside one sentence never 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -160,7 +161,7 @@ class TokenBatch:
         np.cumsum(lengths, out=self.offsets[1:])
         if self.docs:
             self.data = np.concatenate([d.to_array(ids) for d in self.docs]).astype(
-                np.uint64, copy=False)
+                np.uint64, copy=False).reshape(-1, len(ids))
         else:
             self.data = np.zeros((0, len(ids)), dtype=np.uint64)
         self.n = int(self.offsets[-1])
@@ -246,6 +247,15 @@ class TokenBatch:
         self.ends = np.append(self.starts[1:], self.n).astype(np.int64)
         self.sent_of = np.cumsum(is_start) - 1
         self.set_col("IS_SENT_START", is_start.astype(np.uint64))
+
+    def with_doc_sentences(self) -> TokenBatch:
+        """A view of this batch (same columns) whose "sentences" are the whole docs, for
+        rules that may match anywhere in a doc."""
+        view = copy.copy(self)
+        view._extra = {k: v for k, v in self._extra.items() if k != "IS_SENT_START"}
+        view._lists = {k: v for k, v in self._lists.items() if k != "IS_SENT_START"}
+        view.set_sentences(self.doc_start)
+        return view
 
     def sent_bounds(self, positions: Any) -> tuple[Any, Any]:
         """(sentence starts, sentence ends) of the tokens at ``positions`` (int arrays)."""

@@ -154,6 +154,7 @@ class ContextAnnotator:
         validator = Matcher(self.nlp.vocab, validate=True)
         self.matcher = AnchoredMatcher(self.nlp.vocab, LemmaLookup(table).forms_of)
         self.couples_matcher = Matcher(self.nlp.vocab, validate=True)
+        self.couples_fast = AnchoredMatcher(self.nlp.vocab, LemmaLookup(table).forms_of)
         self.rules: dict[int, ContextRule] = {}
         self._order: dict[int, int] = {}  # rule hash -> line order (deterministic ties)
         seen: set[str] = set()
@@ -168,6 +169,7 @@ class ContextAnnotator:
                 raise RuleFileError(f"{CONTEXT_FILE}, rule {rule.id!r}: {exc}") from None
             if rule.category == "couples":
                 self.couples_matcher.add(rule.id, [pattern])
+                self.couples_fast.add(rule.id, pattern)
             else:
                 self.matcher.add(rule.id, pattern)
             key = self.nlp.vocab.strings.add(rule.id)
@@ -180,6 +182,7 @@ class ContextAnnotator:
                                           self.nlp.vocab.strings[r.id], 1 << 30))
         self._tables: tuple[Any, Any, Any] | None = None
         self._key_order: tuple[Any, Any] | None = None
+        self._names: dict[int, str] = {}
         self._form_flags: FormCache | None = None
         self._lexemes = LexemeTable(self.nlp.vocab, LEXICAL)
         self._compiled = True
@@ -206,7 +209,7 @@ class ContextAnnotator:
         batch = TokenBatch(work, attrs, self._lexemes)
         batch.set_sentences(batch.col("SENT_START") == 1)
         offsets = batch.offsets.tolist()
-        views = [[_Cue.of(span) for span in doc.spans[key]] for doc in work]
+        views = [self._views(doc.spans[key]) for doc in work]
         # the sentences holding a cue: only they are matched against the context rules
         cue_starts = np.fromiter(
             (offsets[d] + cue.start for d, cues in enumerate(views) for cue in cues),
@@ -248,6 +251,22 @@ class ContextAnnotator:
                     doc.user_data[(_USER_KEY, cue.start_char, cue.end_char, cue.label_)] = [
                         *flags, exp]
         self._arr = None
+
+    def _views(self, spans: Iterable[Span]) -> list[_Cue]:
+        """Cue views of ``spans``, label strings looked up once per label."""
+        names = self._names
+        strings = self.nlp.vocab.strings
+        out = []
+        for span in spans:
+            label, kb = span.label, span.kb_id
+            label_ = names.get(label)
+            if label_ is None:
+                label_ = names[label] = strings[label]
+            kb_ = names.get(kb)
+            if kb_ is None:
+                kb_ = names[kb] = strings[kb] if kb else ""
+            out.append(_Cue(span.start, span.end, label_, kb_, span.start_char, span.end_char))
+        return out
 
     def _process_c(self, batch: TokenBatch, work: list[Doc], views: list[list[_Cue]],
                    cue_sents: list[int], matches: tuple[Any, Any, Any]) -> None:
@@ -295,16 +314,24 @@ class ContextAnnotator:
             self.implicit_subject)
         rows = np.frombuffer(result, dtype=np.int64).reshape(-1, 6).tolist()
         by_index = self._rules_by_index
+        couples: dict[int, bool] | None = None
         for (doc, cue), row in zip(placed, rows, strict=True):
             kind, value = row[4], row[5]
             if kind == 0:
                 exp = cue.kb_id_
             elif kind == 1:
                 rule = by_index[value]
-                if rule.couples_experiencer and self._couples(doc):
-                    exp = rule.couples_experiencer
+                if rule.couples_experiencer:
+                    flag_key = (_USER_KEY, "couples")
+                    if flag_key not in doc.user_data:
+                        if couples is None:
+                            couples = self._couples_batch(batch)
+                        doc.user_data[flag_key] = couples[id(doc)]
+                    is_couples = bool(doc.user_data[flag_key])
                 else:
-                    exp = rule.experiencer or "client"
+                    is_couples = False
+                exp = (rule.couples_experiencer or "client") if is_couples else (
+                    rule.experiencer or "client")
             elif kind == 2:
                 exp = "client"
             else:
@@ -573,6 +600,28 @@ class ContextAnnotator:
                     key=lambda o: (o.start, not o.label_.startswith("repair.")))
         return default_experiencer(first.label_)
 
+    def _couples_batch(self, batch: TokenBatch) -> dict[int, bool]:
+        """:meth:`_couples` for every doc of ``batch`` at once (keyed by ``id(doc)``): the
+        couples rules matched over whole docs by the compiled matcher."""
+        whole = batch.with_doc_sentences()
+        keys, starts, _ = self.couples_fast.match_arrays(whole)
+        found = {id(doc): False for doc in batch.docs}
+        if not len(keys):
+            return found
+        docs = (np.searchsorted(batch.offsets, starts, side="right") - 1).tolist()
+        lemmas, lowers = batch.col("LEMMA")[starts].tolist(), batch.col("LOWER")[starts].tolist()
+        paired: dict[int, set[int]] = {}
+        for key, d, lemma, lower in zip(keys.tolist(), docs, lemmas, lowers, strict=True):
+            doc_id = id(batch.docs[d])
+            if not self.rules[key].pair:
+                found[doc_id] = True
+            else:
+                paired.setdefault(doc_id, set()).add(lemma or lower)
+        for doc_id, values in paired.items():
+            if len(values) > 1:
+                found[doc_id] = True
+        return found
+
     def _couples(self, doc: Doc) -> bool:
         """Whether the note is about a couples/family session (cached per doc)."""
         key = (_USER_KEY, "couples")
@@ -617,10 +666,11 @@ class ContextAnnotator:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for attr in ("matcher", "couples_matcher", "rules", "_known_words", "_arr", "_ids",
+        for attr in ("matcher", "couples_matcher", "couples_fast", "rules", "_known_words",
+                     "_arr", "_ids",
                      "_order", "_lexemes",
                      "_applies_cache", "_rules_by_index", "_tables", "_form_flags",
-                     "_key_order"):
+                     "_key_order", "_names"):
             state.pop(attr, None)
         state["_compiled"] = False
         return state

@@ -273,13 +273,19 @@ class CueRuler:
                 doc.spans[self.spans_key] = []
         if not work:
             return
+        split = np.array([self.sentences is not None and not d.has_annotation("SENT_START")
+                          for d in work])
+        lemmatize = np.array([self.lemmatize and not d.has_annotation("LEMMA") for d in work])
+        # token columns; SENT_START / LEMMA are only read where some doc already has them
         attrs = list(dict.fromkeys([*self.matcher.attrs, "ORTH", "IS_PUNCT", "SENT_START"]))
+        if split.all():
+            attrs.remove("SENT_START")
+        if lemmatize.all():
+            attrs.remove("LEMMA")
         batch = TokenBatch(work, attrs, self._lexemes)
         lengths = np.diff(batch.offsets)
         # sentence boundaries: kept where a doc has them, else the Sentencizer's rule
-        split = np.array([self.sentences is not None and not d.has_annotation("SENT_START")
-                          for d in work])
-        given = batch.col("SENT_START") == 1
+        given = None if split.all() else batch.col("SENT_START") == 1
         if split.any():
             computed = self._splitter.batch_starts(batch)
             is_start = computed if split.all() else np.where(
@@ -288,7 +294,6 @@ class CueRuler:
             is_start = given
         batch.set_sentences(is_start)
         # lookup lemmas where a doc has none
-        lemmatize = np.array([self.lemmatize and not d.has_annotation("LEMMA") for d in work])
         if lemmatize.any():
             forms = batch.form_col("LOWER")
             if forms is not None:  # per distinct form, then spread to tokens
