@@ -22,6 +22,7 @@ matched against the context rules.
 
 from __future__ import annotations
 
+import weakref
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -81,17 +82,38 @@ def default_experiencer(label: str) -> str:
     return "therapist" if "therapist" in expected_experiencers(label) else "client"
 
 
+_DEFAULT_EXPERIENCER = {label: default_experiencer(label) for label in LABELS}
+
+
 def is_finding(label: str, ctx: dict[str, Any]) -> bool:
     """Affirmed, present, and about the right person; uncertain mentions still count."""
     return (not ctx["negated"] and not ctx["hypothetical"] and not ctx["historical"]
             and ctx["experiencer"] in expected_experiencers(label))
 
 
+#: doc.user_data key of a doc's context results: one row per cue span,
+#: [token start, token end, label hash, modifier bits (negated=1, hypothetical=2,
+#: historical=4, uncertain=8), experiencer] -- plain ints and strings, so the results
+#: survive ``Doc.to_bytes`` and worker processes
+_ROWS_KEY = (_USER_KEY, "spans")
+_INDEX: weakref.WeakKeyDictionary[Doc, tuple[Any, dict[tuple[int, int, int], list[Any]]]] = (
+    weakref.WeakKeyDictionary())
+
+
 def _get_context(span: Span) -> dict[str, Any] | None:
-    value = span.doc.user_data.get((_USER_KEY, span.start_char, span.end_char, span.label_))
-    if value is None:
+    doc = span.doc
+    rows = doc.user_data.get(_ROWS_KEY)
+    if rows is None:
         return None
-    ctx = dict(zip((*MODIFIERS, "experiencer"), value, strict=True))
+    cached = _INDEX.get(doc)
+    if cached is None or cached[0] is not rows:
+        cached = _INDEX[doc] = (rows, {(r[0], r[1], r[2]): r for r in rows})
+    row = cached[1].get((span.start, span.end, span.label))
+    if row is None:
+        return None
+    bits = row[3]
+    ctx: dict[str, Any] = {name: bool(bits >> i & 1) for i, name in enumerate(MODIFIERS)}
+    ctx["experiencer"] = row[4]
     ctx["is_finding"] = is_finding(span.label_, ctx)
     return ctx
 
@@ -115,13 +137,7 @@ class _Cue(NamedTuple):
     end: int
     label_: str
     kb_id_: str
-    start_char: int
-    end_char: int
-
-    @classmethod
-    def of(cls, span: Span) -> _Cue:
-        return cls(span.start, span.end, span.label_, span.kb_id_, span.start_char,
-                   span.end_char)
+    label: int
 
 
 class ContextAnnotator:
@@ -235,6 +251,7 @@ class ContextAnnotator:
         for d, doc in enumerate(work):
             off = offsets[d]
             self._arr = _DocArrays(doc, [c[off:offsets[d + 1]] for c in columns])
+            results: list[list[Any]] = []
             by_sent: dict[int, list[_Cue]] = {}
             for cue in views[d]:
                 by_sent.setdefault(cue_sents[k], []).append(cue)
@@ -248,8 +265,9 @@ class ContextAnnotator:
                 for cue in sent_cues:
                     flags = self._modifiers(doc, s, e, cue, hits)
                     exp = self._experiencer(doc, s, e, cue, hits, sent_cues)
-                    doc.user_data[(_USER_KEY, cue.start_char, cue.end_char, cue.label_)] = [
-                        *flags, exp]
+                    bits = sum(1 << i for i, on in enumerate(flags) if on)
+                    results.append([cue.start, cue.end, cue.label, bits, exp])
+            doc.user_data[_ROWS_KEY] = results
         self._arr = None
 
     def _views(self, spans: Iterable[Span]) -> list[_Cue]:
@@ -265,7 +283,7 @@ class ContextAnnotator:
             kb_ = names.get(kb)
             if kb_ is None:
                 kb_ = names[kb] = strings[kb] if kb else ""
-            out.append(_Cue(span.start, span.end, label_, kb_, span.start_char, span.end_char))
+            out.append(_Cue(span.start, span.end, label_, kb_, label))
         return out
 
     def _process_c(self, batch: TokenBatch, work: list[Doc], views: list[list[_Cue]],
@@ -312,11 +330,18 @@ class ContextAnnotator:
             np.ascontiguousarray(groups, dtype=np.int64).reshape(-1),
             np.ascontiguousarray(hit_rows, dtype=np.int64).reshape(-1), tables[2],
             self.implicit_subject)
-        rows = np.frombuffer(result, dtype=np.int64).reshape(-1, 6).tolist()
+        out = np.frombuffer(result, dtype=np.int64).reshape(-1, 6)
+        bits = (out[:, 0] | out[:, 1] << 1 | out[:, 2] << 2 | out[:, 3] << 3).tolist()
+        kinds, values = out[:, 4].tolist(), out[:, 5].tolist()
         by_index = self._rules_by_index
         couples: dict[int, bool] | None = None
-        for (doc, cue), row in zip(placed, rows, strict=True):
-            kind, value = row[4], row[5]
+        results: list[list[Any]] = []
+        current: Doc | None = None
+        for (doc, cue), bit, kind, value in zip(placed, bits, kinds, values, strict=True):
+            if doc is not current:
+                if current is not None:
+                    current.user_data[_ROWS_KEY] = results
+                current, results = doc, []
             if kind == 0:
                 exp = cue.kb_id_
             elif kind == 1:
@@ -335,9 +360,10 @@ class ContextAnnotator:
             elif kind == 2:
                 exp = "client"
             else:
-                exp = default_experiencer(placed[value][1].label_)
-            doc.user_data[(_USER_KEY, cue.start_char, cue.end_char, cue.label_)] = [
-                row[0] == 1, row[1] == 1, row[2] == 1, row[3] == 1, exp]
+                exp = _DEFAULT_EXPERIENCER[placed[value][1].label_]
+            results.append([cue.start, cue.end, cue.label, bit, exp])
+        if current is not None:
+            current.user_data[_ROWS_KEY] = results
 
     def _rule_index_of(self, keys: Any) -> Any:
         """Rule-file order index of each match id in ``keys``."""
