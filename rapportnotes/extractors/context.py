@@ -290,80 +290,88 @@ class ContextAnnotator:
                    cue_sents: list[int], matches: tuple[Any, Any, Any]) -> None:
         """The per-sentence logic below (``_hits``, ``_modifiers``, ``_experiencer``) run
         by the compiled ``_cmatch.context`` over flat tables; same results (see tests)."""
-        offsets = batch.offsets.tolist()
-        starts, ends = batch.starts.tolist(), batch.ends.tolist()
-        # trigger matches grouped by sentence: rows (rule index, start, end) sorted by sentence
+        # cues, grouped by sentence (a stable sort keeps each sentence's cues in order)
+        flat = [cue for cues in views for cue in cues]
+        n = len(flat)
+        doc_of = np.repeat(np.arange(len(work)), [len(cues) for cues in views])
+        order = np.argsort(np.array(cue_sents, dtype=np.int64), kind="stable")
+        flat = [flat[i] for i in order.tolist()]
+        doc_of = doc_of[order]
+        sids = np.array(cue_sents, dtype=np.int64)[order]
+        offsets = batch.offsets
+        local_starts = np.fromiter((c.start for c in flat), dtype=np.int64, count=n)
+        local_ends = np.fromiter((c.end for c in flat), dtype=np.int64, count=n)
+        labels = np.fromiter((_LABEL_INDEX[c.label_] for c in flat), dtype=np.int64, count=n)
+        own = np.fromiter((1 if c.kb_id_ else 0 for c in flat), dtype=np.int64, count=n)
+        cue_rows = np.column_stack([local_starts + offsets[doc_of], local_ends + offsets[doc_of],
+                                    labels, own, batch.starts[sids], batch.ends[sids],
+                                    offsets[doc_of + 1]])
+        first = np.flatnonzero(np.concatenate([[True], sids[1:] != sids[:-1]]))
+        counts = np.diff(np.append(first, n))
+        # trigger matches grouped by sentence: rows (rule index, start, end)
         keys, hit_starts, hit_ends = matches
         hit_sents = batch.sent_of[hit_starts]
-        by_sent_order = np.argsort(hit_sents, kind="stable")
-        hit_sents = hit_sents[by_sent_order]
-        hit_rows = np.stack([self._rule_index_of(keys[by_sent_order]),
-                             hit_starts[by_sent_order], hit_ends[by_sent_order]], axis=1)
-        cue_rows: list[tuple[int, ...]] = []
-        group_sids: list[int] = []
-        group_cues: list[tuple[int, int]] = []
-        placed: list[tuple[Doc, _Cue]] = []
-        k = 0
-        for d, doc in enumerate(work):
-            off, doc_end = offsets[d], offsets[d + 1]
-            by_sent: dict[int, list[_Cue]] = {}
-            for cue in views[d]:
-                by_sent.setdefault(cue_sents[k], []).append(cue)
-                k += 1
-            for sid, sent_cues in by_sent.items():
-                s, e = starts[sid], ends[sid]
-                group_sids.append(sid)
-                group_cues.append((len(cue_rows), len(sent_cues)))
-                for cue in sent_cues:
-                    cue_rows.append((off + cue.start, off + cue.end, _LABEL_INDEX[cue.label_],
-                                     1 if cue.kb_id_ else 0, s, e, doc_end))
-                    placed.append((doc, cue))
-        sids = np.array(group_sids, dtype=np.int64)
-        lo = np.searchsorted(hit_sents, sids, side="left")
-        hi = np.searchsorted(hit_sents, sids, side="right")
-        groups = np.column_stack([np.array(group_cues, dtype=np.int64).reshape(-1, 2),
-                                  lo, hi - lo])
+        by_sent = np.argsort(hit_sents, kind="stable")
+        hit_sents = hit_sents[by_sent]
+        hit_rows = np.column_stack([self._rule_index_of(keys[by_sent]), hit_starts[by_sent],
+                                    hit_ends[by_sent]])
+        lo = np.searchsorted(hit_sents, sids[first], side="left")
+        hi = np.searchsorted(hit_sents, sids[first], side="right")
+        groups = np.column_stack([first, counts, lo, hi - lo])
         tables = self._c_tables()
         result = _cmatch.context(
             self._token_flags(batch), tables[0], tables[1],
-            np.array(cue_rows, dtype=np.int64).reshape(-1),
+            np.ascontiguousarray(cue_rows, dtype=np.int64).reshape(-1),
             np.ascontiguousarray(groups, dtype=np.int64).reshape(-1),
             np.ascontiguousarray(hit_rows, dtype=np.int64).reshape(-1), tables[2],
             self.implicit_subject)
         out = np.frombuffer(result, dtype=np.int64).reshape(-1, 6)
         bits = (out[:, 0] | out[:, 1] << 1 | out[:, 2] << 2 | out[:, 3] << 3).tolist()
-        kinds, values = out[:, 4].tolist(), out[:, 5].tolist()
-        by_index = self._rules_by_index
+        exps = self._experiencers(batch, work, flat, doc_of, labels, out[:, 4], out[:, 5])
+        rows = [list(r) for r in zip(local_starts.tolist(), local_ends.tolist(),
+                                     [c.label for c in flat], bits, exps, strict=True)]
+        # one list of rows per doc (cues stay grouped by doc: sentences follow doc order)
+        bounds = np.flatnonzero(np.concatenate([[True], doc_of[1:] != doc_of[:-1], [True]]))
+        for lo_, hi_ in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            work[int(doc_of[lo_])].user_data[_ROWS_KEY] = rows[lo_:hi_]
+
+    def _experiencers(self, batch: TokenBatch, work: list[Doc], flat: list[_Cue],
+                      doc_of: Any, labels: Any, kinds: Any, values: Any) -> list[str]:
+        """Experiencer of each cue from the C result codes (see ``_cmatch.context``)."""
+        names: list[str] = ["client"]
+        code = {"client": 0}
+
+        def code_of(name: str) -> int:
+            if name not in code:
+                code[name] = len(names)
+                names.append(name)
+            return code[name]
+
+        rules = self._rules_by_index
+        rule_code = np.array([code_of(r.experiencer or "client") for r in rules], dtype=np.int64)
+        label_code = np.array([code_of(_DEFAULT_EXPERIENCER[label]) for label in LABELS],
+                              dtype=np.int64)
+        result = np.zeros(len(flat), dtype=np.int64)  # kind 2: a name, the client
+        own = np.flatnonzero(kinds == 0)
+        result[own] = [code_of(flat[i].kb_id_) for i in own.tolist()]
+        by_rule = np.flatnonzero(kinds == 1)
+        result[by_rule] = rule_code[values[by_rule]]
+        implicit = np.flatnonzero(kinds == 3)
+        result[implicit] = label_code[labels[values[implicit]]]
         couples: dict[int, bool] | None = None
-        results: list[list[Any]] = []
-        current: Doc | None = None
-        for (doc, cue), bit, kind, value in zip(placed, bits, kinds, values, strict=True):
-            if doc is not current:
-                if current is not None:
-                    current.user_data[_ROWS_KEY] = results
-                current, results = doc, []
-            if kind == 0:
-                exp = cue.kb_id_
-            elif kind == 1:
-                rule = by_index[value]
-                if rule.couples_experiencer:
-                    flag_key = (_USER_KEY, "couples")
-                    if flag_key not in doc.user_data:
-                        if couples is None:
-                            couples = self._couples_batch(batch)
-                        doc.user_data[flag_key] = couples[id(doc)]
-                    is_couples = bool(doc.user_data[flag_key])
-                else:
-                    is_couples = False
-                exp = (rule.couples_experiencer or "client") if is_couples else (
-                    rule.experiencer or "client")
-            elif kind == 2:
-                exp = "client"
-            else:
-                exp = _DEFAULT_EXPERIENCER[placed[value][1].label_]
-            results.append([cue.start, cue.end, cue.label, bit, exp])
-        if current is not None:
-            current.user_data[_ROWS_KEY] = results
+        for i in by_rule.tolist():  # couples sessions: spouses/partners are clients
+            rule = rules[int(values[i])]
+            if not rule.couples_experiencer:
+                continue
+            doc = work[int(doc_of[i])]
+            flag_key = (_USER_KEY, "couples")
+            if flag_key not in doc.user_data:
+                if couples is None:
+                    couples = self._couples_batch(batch)
+                doc.user_data[flag_key] = couples[id(doc)]
+            if doc.user_data[flag_key]:
+                result[i] = code_of(rule.couples_experiencer)
+        return [names[c] for c in result.tolist()]
 
     def _rule_index_of(self, keys: Any) -> Any:
         """Rule-file order index of each match id in ``keys``."""
