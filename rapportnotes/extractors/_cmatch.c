@@ -86,6 +86,14 @@ typedef struct {
     int64_t n_groups, n_nb, n_cols;
     Table group_index;         /* anchor hash -> group */
     Table set_index;           /* mix(value, set) -> set id; membership of larger sets */
+    /* "need" sets (a second required word anywhere in the sentence): each distinct set gets
+     * a bit; need_bit[pattern] is its bit or -1; need_by_value maps a word to the list
+     * need_list[off..off+len) of the bits of the sets holding it */
+    int64_t *need_bit;
+    int64_t n_need, need_words;
+    Table need_by_value;       /* value -> index into need_ptr */
+    int64_t *need_ptr;         /* pairs (off, len) into need_list */
+    int64_t *need_list;
     Table nb_index;            /* mix(value, group, side, col) -> nb entry (chained by probe) */
 } Engine;
 
@@ -189,11 +197,26 @@ static int walk(const Engine *en, const uint64_t *cols, int64_t n, int64_t tok_o
     return 0;
 }
 
-static int need_present(const Engine *en, const uint64_t *lowers, int64_t s, int64_t e,
-                        int64_t set) {
-    for (int64_t j = s; j < e; j++)
-        if (in_set(en, set, lowers[j])) return 1;
-    return 0;
+/* the bits of the need sets present in sentence [s, e) */
+static void need_bits(const Engine *en, const uint64_t *lowers, int64_t s, int64_t e,
+                      uint64_t *bits) {
+    memset(bits, 0, sizeof(uint64_t) * (size_t)en->need_words);
+    const Table *t = &en->need_by_value;
+    for (int64_t j = s; j < e; j++) {
+        uint64_t v = lowers[j];
+        int64_t i = (int64_t)(mix(v) & (uint64_t)t->mask);
+        while (t->used[i]) {
+            if (t->keys[i] == v) {
+                const int64_t *pl = en->need_ptr + 2 * t->vals[i];
+                for (int64_t k = 0; k < pl[1]; k++) {
+                    int64_t b = en->need_list[pl[0] + k];
+                    bits[b >> 6] |= 1ULL << (b & 63);
+                }
+                break;
+            }
+            i = (i + 1) & t->mask;
+        }
+    }
 }
 
 typedef struct {
@@ -202,8 +225,11 @@ typedef struct {
 
 static int try_pattern(const Engine *en, const uint64_t *cols, int64_t n, int64_t pat_i,
                        int64_t i, int64_t s, int64_t e, Found *out, Vec *starts, Vec *ends,
-                       Vec *tmp, int64_t *stamp, int64_t *epoch) {
+                       Vec *tmp, int64_t *stamp, int64_t *epoch, const uint64_t *bits) {
     const int64_t *p = en->patterns + 8 * pat_i;
+    int64_t nb = en->need_bit[pat_i];
+    /* a second required word must occur somewhere in the sentence */
+    if (nb >= 0 && !((bits[nb >> 6] >> (nb & 63)) & 1ULL)) return 0;
     if (p[1] && !ok(en, cols, n, p[0], p[1], i)) return 0;
     if (p[3]) {
         if (walk(en, cols, n, p[2], p[3], i - 1, s - 1, -1, starts, tmp, stamp, epoch) < 0)
@@ -222,9 +248,6 @@ static int try_pattern(const Engine *en, const uint64_t *cols, int64_t n, int64_
         ends->len = 0;
         if (vec_push(ends, i + 1) < 0) return -1;
     }
-    /* a second required word anywhere in the sentence: checked last, as it scans the
-     * whole sentence while most walks fail on their first token */
-    if (p[6] >= 0 && !need_present(en, cols, s, e, p[6])) return 0;
     int64_t key = (int64_t)en->keys[p[7]];
     for (int64_t a = 0; a < starts->len; a++) {
         for (int64_t b = 0; b < ends->len; b++) {
@@ -278,7 +301,94 @@ static const char *buf_of(PyObject *b, Py_ssize_t *len) {
     return PyBytes_AS_STRING(b);
 }
 
+static void free_needs(Engine *self) {
+    free(self->need_bit);
+    free(self->need_ptr);
+    free(self->need_list);
+    table_free(&self->need_by_value);
+    self->need_bit = NULL;
+    self->need_ptr = NULL;
+    self->need_list = NULL;
+}
+
+typedef struct { uint64_t value; int64_t bit; } NeedPair;
+
+static int pair_cmp(const void *a, const void *b) {
+    const NeedPair *x = a, *y = b;
+    if (x->value != y->value) return x->value < y->value ? -1 : 1;
+    return x->bit < y->bit ? -1 : (x->bit > y->bit);
+}
+
+/* number the distinct need sets of the patterns and index their words */
+static int build_needs(Engine *self, int64_t n_patterns, int64_t n_sets) {
+    free_needs(self);
+    int64_t *bit_of_set = malloc(sizeof(int64_t) * (size_t)(n_sets + 1));
+    self->need_bit = malloc(sizeof(int64_t) * (size_t)(n_patterns + 1));
+    if (!bit_of_set || !self->need_bit) {
+        free(bit_of_set);
+        return -1;
+    }
+    for (int64_t k = 0; k < n_sets; k++) bit_of_set[k] = -1;
+    int64_t n_need = 0, n_pairs = 0;
+    for (int64_t k = 0; k < n_patterns; k++) {
+        int64_t set = self->patterns[8 * k + 6];
+        if (set < 0 || set >= n_sets) {
+            self->need_bit[k] = -1;
+            continue;
+        }
+        if (bit_of_set[set] < 0) {
+            bit_of_set[set] = n_need++;
+            n_pairs += self->set_len[set];
+        }
+        self->need_bit[k] = bit_of_set[set];
+    }
+    self->n_need = n_need;
+    self->need_words = (n_need + 63) / 64;
+    NeedPair *pairs = malloc(sizeof(NeedPair) * (size_t)(n_pairs + 1));
+    self->need_list = malloc(sizeof(int64_t) * (size_t)(n_pairs + 1));
+    self->need_ptr = malloc(sizeof(int64_t) * 2 * (size_t)(n_pairs + 1));
+    if (!pairs || !self->need_list || !self->need_ptr) {
+        free(pairs);
+        free(bit_of_set);
+        return -1;
+    }
+    int64_t np_ = 0;
+    for (int64_t set = 0; set < n_sets; set++) {
+        if (bit_of_set[set] < 0) continue;
+        const uint64_t *a = self->sets + self->set_off[set];
+        for (int64_t j = 0; j < self->set_len[set]; j++) {
+            pairs[np_].value = a[j];
+            pairs[np_].bit = bit_of_set[set];
+            np_++;
+        }
+    }
+    qsort(pairs, (size_t)np_, sizeof(NeedPair), pair_cmp);
+    int64_t n_values = 0;
+    for (int64_t k = 0; k < np_; k++)
+        if (k == 0 || pairs[k].value != pairs[k - 1].value) n_values++;
+    if (table_init(&self->need_by_value, n_values) < 0) {
+        free(pairs);
+        free(bit_of_set);
+        return -1;
+    }
+    int64_t v = -1;
+    for (int64_t k = 0; k < np_; k++) {
+        if (k == 0 || pairs[k].value != pairs[k - 1].value) {
+            v++;
+            self->need_ptr[2 * v] = k;
+            self->need_ptr[2 * v + 1] = 0;
+            table_put(&self->need_by_value, pairs[k].value, v);
+        }
+        self->need_list[k] = pairs[k].bit;
+        self->need_ptr[2 * v + 1]++;
+    }
+    free(pairs);
+    free(bit_of_set);
+    return 0;
+}
+
 static void Engine_dealloc(Engine *self) {
+    free_needs(self);
     table_free(&self->set_index);
     table_free(&self->group_index);
     table_free(&self->nb_index);
@@ -341,6 +451,10 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kwds) {
             table_put(&self->set_index, set_key(a[j], k), (k << 32) | j);
     }
     for (int64_t g = 0; g < self->n_groups; g++) table_put(&self->group_index, self->groups[g], g);
+    if (build_needs(self, len[5] / 8 / 8, n_sets) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
     for (int64_t x = 0; x < self->n_nb; x++) {
         const int64_t *info = self->nb_info + 5 * x;
         table_put(&self->nb_index, nb_key(self->nb_values[x], info[0], info[1], info[2]), x);
@@ -363,6 +477,7 @@ static PyObject *Engine_match(Engine *self, PyObject *args) {
     int64_t *stamp = NULL;
     Vec starts = {0}, ends = {0}, tmp = {0};
     Found found = {{0}, {0}, {0}};
+    uint64_t *bits = NULL;
     int failed = 0;
     int64_t npos = pos.len / 8;
     int64_t n = self->n_cols ? (int64_t)(cols.len / 8 / self->n_cols) : 0;
@@ -383,15 +498,24 @@ static PyObject *Engine_match(Engine *self, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    int64_t epoch = 0;
+    int64_t epoch = 0, bits_for = -1;
+    bits = calloc((size_t)self->need_words + 1, sizeof(uint64_t));
+    if (!bits) {
+        failed = 1;
+        goto done;
+    }
     for (int64_t k = 0; k < npos; k++) {
         int64_t i = P[k], s = LO[k], e = HI[k];
         int64_t g = group_of(self, C[i]); /* column 0 is LOWER */
         if (g < 0) continue;
+        if (s != bits_for) { /* the sentence's need bits, computed once per sentence */
+            need_bits(self, C, s, e, bits);
+            bits_for = s;
+        }
         const int64_t *fr = self->group_free + 2 * g;
         for (int64_t f = 0; f < fr[1]; f++) {
             if (try_pattern(self, C, n, self->plist[fr[0] + f], i, s, e, &found, &starts,
-                            &ends, &tmp, stamp, &epoch) < 0) {
+                            &ends, &tmp, stamp, &epoch, bits) < 0) {
                 failed = 1;
                 goto done;
             }
@@ -406,7 +530,7 @@ static PyObject *Engine_match(Engine *self, PyObject *args) {
             const int64_t *info = self->nb_info + 5 * x;
             for (int64_t f = 0; f < info[4]; f++) {
                 if (try_pattern(self, C, n, self->plist[info[3] + f], i, s, e, &found,
-                                &starts, &ends, &tmp, stamp, &epoch) < 0) {
+                                &starts, &ends, &tmp, stamp, &epoch, bits) < 0) {
                     failed = 1;
                     goto done;
                 }
@@ -424,6 +548,7 @@ done:
     free(found.keys.a);
     free(found.starts.a);
     free(found.ends.a);
+    free(bits);
     PyBuffer_Release(&pos);
     PyBuffer_Release(&lo);
     PyBuffer_Release(&hi);
