@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -140,6 +141,31 @@ class FormCache:
         self.__init__(state["compute"])  # type: ignore[misc]
 
 
+@dataclass
+class CueTable:
+    """The cue spans of a batch as arrays, in ``doc.spans`` order: doc index in the batch,
+    doc-local token start/end, taxonomy label index, label hash, and the experiencer a rule
+    names for its own cue ("" if none)."""
+
+    docs: Any
+    starts: Any
+    ends: Any
+    labels: Any
+    label_hashes: list[int]
+    kbs: list[str]
+
+    def subset(self, keep: Sequence[int], n_docs: int) -> CueTable:
+        """The rows of the docs at indices ``keep`` (of ``n_docs``), renumbered to their
+        positions in ``keep``."""
+        new_index = np.full(n_docs, -1, dtype=np.int64)
+        new_index[np.asarray(list(keep), dtype=np.int64)] = np.arange(len(keep))
+        rows = np.flatnonzero(new_index[self.docs] >= 0)
+        picked = rows.tolist()
+        return CueTable(new_index[self.docs[rows]], self.starts[rows], self.ends[rows],
+                        self.labels[rows], [self.label_hashes[i] for i in picked],
+                        [self.kbs[i] for i in picked])
+
+
 class TokenBatch:
     """Concatenated ``doc.to_array`` columns of ``docs`` (all non-empty) plus sentences.
 
@@ -168,13 +194,16 @@ class TokenBatch:
         self._extra: dict[str, Any] = {}
         self._forms: dict[str, Any] = {}
         if lexical and lexemes is not None:
+            # every lexical attribute per form (the table has them all); a token column is
+            # only materialised when asked for
             table = lexemes.rows(self.unique("ORTH")[0])
             for j, name in enumerate(lexemes.attrs):
-                if name in lexical:
-                    self._forms[name] = table[:, j]
+                self._forms[name] = table[:, j]
         self._lists: dict[str, list[int]] = {}
         self.doc_start = np.zeros(self.n, dtype=bool)
         self.doc_start[self.offsets[:-1][lengths > 0]] = True
+        #: the cue spans found in this batch (set by rapport_cues for rapport_context)
+        self.cues: CueTable | None = None
 
     def form_col(self, name: str) -> Any | None:
         """A lexical column per distinct form (aligned with ``unique("ORTH")``), or None."""
@@ -248,6 +277,33 @@ class TokenBatch:
         self.sent_of = np.cumsum(is_start) - 1
         self.set_col("IS_SENT_START", is_start.astype(np.uint64))
 
+    def subset(self, keep: Sequence[int]) -> TokenBatch:
+        """The batch restricted to the docs at (increasing) indices ``keep``: same columns,
+        per-form tables and sentences, no ``Doc.to_array`` call."""
+        lengths = np.diff(self.offsets)
+        doc_mask = np.zeros(len(self.docs), dtype=bool)
+        doc_mask[list(keep)] = True
+        tokens = np.repeat(doc_mask, lengths)
+        view = copy.copy(self)
+        view.docs = [self.docs[i] for i in keep]
+        view.offsets = np.zeros(len(view.docs) + 1, dtype=np.int64)
+        np.cumsum(lengths[doc_mask], out=view.offsets[1:])
+        view.data = self.data[tokens]
+        view.n = int(view.offsets[-1])
+        view._extra = {}
+        for name, values in self._extra.items():
+            if name == "unique:ORTH":
+                view._extra[name] = (values[0], values[1][tokens])
+            elif not name.startswith("unique:") and name != "IS_SENT_START":
+                view._extra[name] = values[tokens]
+        view._lists = {}
+        view.doc_start = np.zeros(view.n, dtype=bool)
+        view.doc_start[view.offsets[:-1][lengths[doc_mask] > 0]] = True
+        view.set_sentences(self.is_start[tokens])
+        view.cues = (self.cues.subset(keep, len(self.docs)) if self.cues is not None
+                     else None)
+        return view
+
     def with_doc_sentences(self) -> TokenBatch:
         """A view of this batch (same columns) whose "sentences" are the whole docs, for
         rules that may match anywhere in a doc."""
@@ -281,4 +337,4 @@ class TokenBatch:
         return per_doc
 
 
-__all__ = ["FormCache", "LexemeTable", "TokenBatch", "member"]
+__all__ = ["CueTable", "FormCache", "LexemeTable", "TokenBatch", "member"]

@@ -38,7 +38,7 @@ from spacy.util import ensure_path, minibatch
 from ..taxonomy import LABELS
 from ._native import cmatch as _cmatch
 from .anchored import AnchoredMatcher
-from .batch import LEXICAL, FormCache, LexemeTable, TokenBatch
+from .batch import LEXICAL, CueTable, FormCache, LexemeTable, TokenBatch
 from .cue_ruler import SPANS_KEY
 from .rules import (
     CONTEXT_FILE,
@@ -140,6 +140,18 @@ class _Cue(NamedTuple):
     label: int
 
 
+def _table_of(views: list[list[_Cue]]) -> CueTable:
+    """A :class:`CueTable` of cue views (docs in order, cues in span-group order)."""
+    flat = [cue for cues in views for cue in cues]
+    n = len(flat)
+    return CueTable(
+        np.repeat(np.arange(len(views)), [len(cues) for cues in views]),
+        np.fromiter((c.start for c in flat), dtype=np.int64, count=n),
+        np.fromiter((c.end for c in flat), dtype=np.int64, count=n),
+        np.fromiter((_LABEL_INDEX[c.label_] for c in flat), dtype=np.int64, count=n),
+        [c.label for c in flat], [c.kb_id_ for c in flat])
+
+
 class ContextAnnotator:
     """Assign negated / hypothetical / historical / uncertain / experiencer to cue spans."""
 
@@ -221,23 +233,38 @@ class ContextAnnotator:
         work = [d for d in docs if key in d.spans and len(d.spans[key])]
         if not work:
             return
-        attrs = list(dict.fromkeys([*self.matcher.attrs, *_COLUMNS, "SENT_START"]))
-        batch = TokenBatch(work, attrs, self._lexemes)
-        batch.set_sentences(batch.col("SENT_START") == 1)
+        batch = self._shared_batch(work)
+        if batch is None:
+            attrs = list(dict.fromkeys([*self.matcher.attrs, *_COLUMNS, "SENT_START"]))
+            batch = TokenBatch(work, attrs, self._lexemes)
+            batch.set_sentences(batch.col("SENT_START") == 1)
         offsets = batch.offsets.tolist()
-        views = [self._views(doc.spans[key]) for doc in work]
+        # the cues: from rapport_cues' own arrays when it just ran, else from the spans
+        table = batch.cues
+        views: list[list[_Cue]] | None = None
+        if table is None:
+            views = [self._views(doc.spans[key]) for doc in work]
+            if self.prefer_c and _cmatch is not None and all(
+                    cue.label_ in _LABEL_INDEX for cues in views for cue in cues):
+                table = _table_of(views)
+        use_c = table is not None and self.prefer_c and _cmatch is not None
+        if use_c:
+            cue_starts = batch.offsets[table.docs] + table.starts
+        else:
+            if views is None:
+                views = [self._views(doc.spans[key]) for doc in work]
+            cue_starts = np.fromiter(
+                (offsets[d] + cue.start for d, cues in enumerate(views) for cue in cues),
+                dtype=np.int64)
         # the sentences holding a cue: only they are matched against the context rules
-        cue_starts = np.fromiter(
-            (offsets[d] + cue.start for d, cues in enumerate(views) for cue in cues),
-            dtype=np.int64)
         cue_sents = batch.sent_of[cue_starts].tolist()
         has_cue = np.zeros(len(batch.starts), dtype=bool)
         has_cue[cue_sents] = True
         keys, hit_starts, hit_ends = self.matcher.match_arrays(batch, has_cue[batch.sent_of])
-        if self.prefer_c and _cmatch is not None and all(
-                cue.label_ in _LABEL_INDEX for cues in views for cue in cues):
-            self._process_c(batch, work, views, cue_sents, (keys, hit_starts, hit_ends))
+        if use_c:
+            self._process_c(batch, work, table, cue_sents, (keys, hit_starts, hit_ends))
             return
+        assert views is not None
         per_sent: dict[int, list[tuple[int, int, int]]] = {}
         sids = batch.sent_of[hit_starts].tolist()
         for sid, triple in zip(sids, zip(keys.tolist(), hit_starts.tolist(), hit_ends.tolist(),
@@ -270,6 +297,40 @@ class ContextAnnotator:
             doc.user_data[_ROWS_KEY] = results
         self._arr = None
 
+    def _shared_batch(self, work: list[Doc]) -> TokenBatch | None:
+        """The token columns of ``work`` from the ``rapport_cues`` component that ran right
+        before this one in the same ``nlp.pipe`` batch, or None.
+
+        Used only when that component is this one's immediate predecessor in the pipeline
+        (nothing in between could have changed the docs), writes this component's span
+        group, and its current batch holds every doc of ``work`` (same objects, same
+        lengths); otherwise the docs are read again.
+        """
+        from .cue_ruler import CueRuler
+
+        names = [proc for _, proc in self.nlp.pipeline]
+        here = next((i for i, proc in enumerate(names) if proc is self), None)
+        if not here:
+            return None
+        source = names[here - 1]
+        if not isinstance(source, CueRuler) or source.spans_key != self.spans_key:
+            return None
+        shared = source.shared_batch
+        if shared is None:
+            return None
+        position = {id(doc): i for i, doc in enumerate(shared.docs)}
+        lengths = np.diff(shared.offsets).tolist()
+        keep = []
+        for doc in work:
+            i = position.get(id(doc))
+            if i is None or shared.docs[i] is not doc or lengths[i] != len(doc):
+                return None
+            keep.append(i)
+        needs = [*self.matcher.attrs, *_COLUMNS]
+        if keep != sorted(keep) or not all(shared.has(a) for a in needs):
+            return None
+        return shared.subset(keep)
+
     def _views(self, spans: Iterable[Span]) -> list[_Cue]:
         """Cue views of ``spans``, label strings looked up once per label."""
         names = self._names
@@ -286,23 +347,22 @@ class ContextAnnotator:
             out.append(_Cue(span.start, span.end, label_, kb_, label))
         return out
 
-    def _process_c(self, batch: TokenBatch, work: list[Doc], views: list[list[_Cue]],
+    def _process_c(self, batch: TokenBatch, work: list[Doc], table: CueTable,
                    cue_sents: list[int], matches: tuple[Any, Any, Any]) -> None:
         """The per-sentence logic below (``_hits``, ``_modifiers``, ``_experiencer``) run
         by the compiled ``_cmatch.context`` over flat tables; same results (see tests)."""
         # cues, grouped by sentence (a stable sort keeps each sentence's cues in order)
-        flat = [cue for cues in views for cue in cues]
-        n = len(flat)
-        doc_of = np.repeat(np.arange(len(work)), [len(cues) for cues in views])
+        n = len(table.kbs)
         order = np.argsort(np.array(cue_sents, dtype=np.int64), kind="stable")
-        flat = [flat[i] for i in order.tolist()]
-        doc_of = doc_of[order]
+        picked = order.tolist()
+        doc_of = table.docs[order]
         sids = np.array(cue_sents, dtype=np.int64)[order]
         offsets = batch.offsets
-        local_starts = np.fromiter((c.start for c in flat), dtype=np.int64, count=n)
-        local_ends = np.fromiter((c.end for c in flat), dtype=np.int64, count=n)
-        labels = np.fromiter((_LABEL_INDEX[c.label_] for c in flat), dtype=np.int64, count=n)
-        own = np.fromiter((1 if c.kb_id_ else 0 for c in flat), dtype=np.int64, count=n)
+        local_starts, local_ends, labels = (table.starts[order], table.ends[order],
+                                            table.labels[order])
+        kbs = [table.kbs[i] for i in picked]
+        label_hashes = [table.label_hashes[i] for i in picked]
+        own = np.fromiter((1 if kb else 0 for kb in kbs), dtype=np.int64, count=n)
         cue_rows = np.column_stack([local_starts + offsets[doc_of], local_ends + offsets[doc_of],
                                     labels, own, batch.starts[sids], batch.ends[sids],
                                     offsets[doc_of + 1]])
@@ -327,15 +387,15 @@ class ContextAnnotator:
             self.implicit_subject)
         out = np.frombuffer(result, dtype=np.int64).reshape(-1, 6)
         bits = (out[:, 0] | out[:, 1] << 1 | out[:, 2] << 2 | out[:, 3] << 3).tolist()
-        exps = self._experiencers(batch, work, flat, doc_of, labels, out[:, 4], out[:, 5])
+        exps = self._experiencers(batch, work, kbs, doc_of, labels, out[:, 4], out[:, 5])
         rows = [list(r) for r in zip(local_starts.tolist(), local_ends.tolist(),
-                                     [c.label for c in flat], bits, exps, strict=True)]
+                                     label_hashes, bits, exps, strict=True)]
         # one list of rows per doc (cues stay grouped by doc: sentences follow doc order)
         bounds = np.flatnonzero(np.concatenate([[True], doc_of[1:] != doc_of[:-1], [True]]))
         for lo_, hi_ in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             work[int(doc_of[lo_])].user_data[_ROWS_KEY] = rows[lo_:hi_]
 
-    def _experiencers(self, batch: TokenBatch, work: list[Doc], flat: list[_Cue],
+    def _experiencers(self, batch: TokenBatch, work: list[Doc], kbs: list[str],
                       doc_of: Any, labels: Any, kinds: Any, values: Any) -> list[str]:
         """Experiencer of each cue from the C result codes (see ``_cmatch.context``)."""
         names: list[str] = ["client"]
@@ -351,9 +411,9 @@ class ContextAnnotator:
         rule_code = np.array([code_of(r.experiencer or "client") for r in rules], dtype=np.int64)
         label_code = np.array([code_of(_DEFAULT_EXPERIENCER[label]) for label in LABELS],
                               dtype=np.int64)
-        result = np.zeros(len(flat), dtype=np.int64)  # kind 2: a name, the client
+        result = np.zeros(len(kbs), dtype=np.int64)  # kind 2: a name, the client
         own = np.flatnonzero(kinds == 0)
-        result[own] = [code_of(flat[i].kb_id_) for i in own.tolist()]
+        result[own] = [code_of(kbs[i]) for i in own.tolist()]
         by_rule = np.flatnonzero(kinds == 1)
         result[by_rule] = rule_code[values[by_rule]]
         implicit = np.flatnonzero(kinds == 3)

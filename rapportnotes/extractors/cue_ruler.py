@@ -29,7 +29,7 @@ from spacy.util import ensure_path, minibatch
 from ..taxonomy import LABELS
 from ._native import cmatch
 from .anchored import AnchoredMatcher
-from .batch import LEXICAL, LexemeTable, TokenBatch
+from .batch import LEXICAL, CueTable, LexemeTable, TokenBatch
 from .rules import (
     CUE_FILE,
     LEXICON_FILE,
@@ -192,6 +192,8 @@ class CueRuler:
         self._lexicon_text = lexicon if lexicon is not None else packaged_text(LEXICON_FILE)
         self._lemmas: LemmaLookup | None = None
         self._compiled = False
+        #: the token columns of the batch being handed on by :meth:`pipe` (else None)
+        self.shared_batch: TokenBatch | None = None
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -257,12 +259,20 @@ class CueRuler:
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
         """Process docs in batches: lemmas, sentence starts and anchor lookups run once
-        per batch over the concatenated token columns (see :mod:`.batch`)."""
-        for docs in minibatch(stream, size=batch_size):
-            self._process(docs)
-            yield from docs
+        per batch over the concatenated token columns (see :mod:`.batch`).
 
-    def _process(self, docs: list[Doc]) -> None:
+        While its docs are being handed on, the batch's token columns stay available as
+        :attr:`shared_batch`, so a ``rapport_context`` component placed right after this
+        one reads them instead of reading the docs again.
+        """
+        try:
+            for docs in minibatch(stream, size=batch_size):
+                self.shared_batch = self._process(docs)
+                yield from docs
+        finally:
+            self.shared_batch = None
+
+    def _process(self, docs: list[Doc]) -> TokenBatch | None:
         if not self._compiled:
             self._compile()
         work = []
@@ -272,12 +282,13 @@ class CueRuler:
             else:
                 doc.spans[self.spans_key] = []
         if not work:
-            return
+            return None
         split = np.array([self.sentences is not None and not d.has_annotation("SENT_START")
                           for d in work])
         lemmatize = np.array([self.lemmatize and not d.has_annotation("LEMMA") for d in work])
         # token columns; SENT_START / LEMMA are only read where some doc already has them
-        attrs = list(dict.fromkeys([*self.matcher.attrs, "ORTH", "IS_PUNCT", "SENT_START"]))
+        attrs = list(dict.fromkeys([*self.matcher.attrs, "ORTH", "IS_PUNCT", "SENT_START",
+                                    "SPACY"]))
         if split.all():
             attrs.remove("SENT_START")
         if lemmatize.all():
@@ -312,11 +323,12 @@ class CueRuler:
             keys, starts, ends, rule_at = keys[ok], starts[ok], ends[ok], rule_at[ok]
         if cmatch is not None:
             self._resolve_c(batch, starts, ends, rule_at)
-            return
+            return batch
         for doc, (keep, excludes) in zip(work, self._select(batch, starts, ends, rule_at),
                                          strict=True):
             doc.spans[self.spans_key] = self._resolve(doc, keep, excludes) if (
                 keep or excludes) else []
+        return batch
 
     def _resolve_c(self, batch: TokenBatch, starts: Any, ends: Any, rule_at: Any) -> None:
         """:meth:`_select` + :meth:`_resolve` in C (``_cmatch.resolve``); same spans."""
@@ -326,16 +338,22 @@ class CueRuler:
             np.ascontiguousarray(docs, dtype=np.int64), np.ascontiguousarray(starts),
             np.ascontiguousarray(ends), np.ascontiguousarray(rule_at, dtype=np.int64),
             label, order, excludes, _LABEL_RANK), dtype=np.int64)
-        which = docs[chosen].tolist()
-        local = (starts[chosen] - batch.offsets[docs[chosen]]).tolist()
-        span_ends = (ends[chosen] - batch.offsets[docs[chosen]]).tolist()
+        cue_docs = docs[chosen]
+        local = starts[chosen] - batch.offsets[cue_docs]
+        span_ends = ends[chosen] - batch.offsets[cue_docs]
+        rules = rule_at[chosen].tolist()
         ids = self._rule_span_ids
         per_doc: list[list[Span]] = [[] for _ in batch.docs]
-        for d, s, e, r in zip(which, local, span_ends, rule_at[chosen].tolist(), strict=True):
+        for d, s, e, r in zip(cue_docs.tolist(), local.tolist(), span_ends.tolist(), rules,
+                              strict=True):
             lab, sid, kb = ids[r]
             per_doc[d].append(Span(batch.docs[d], s, e, label=lab, span_id=sid, kb_id=kb))
         for doc, spans in zip(batch.docs, per_doc, strict=True):
             doc.spans[self.spans_key] = spans
+        rule_list = self._rule_list
+        batch.cues = CueTable(cue_docs, local, span_ends, label[rule_at[chosen]],
+                              [ids[r][0] for r in rules],
+                              [rule_list[r].experiencer or "" for r in rules])
 
     def _required_ok(self, batch: TokenBatch, keys: Any, starts: Any, rule_at: Any
                      ) -> Any | None:
@@ -472,6 +490,7 @@ class CueRuler:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
+        state["shared_batch"] = None
         for attr in ("matcher", "rules", "_required", "_order", "_lexemes", "_span_ids",
                      "_rule_keys", "_rule_list", "_rule_needs", "_rule_span_ids",
                      "_rule_tables"):
