@@ -125,6 +125,8 @@ class AnchoredMatcher:
                 k = self.vocab.strings.add(key)
                 for value in values:
                     table.setdefault(self.vocab.strings.add(value), []).append(k)
+                if attr == "LOWER":  # the compiled engine looks these up itself
+                    self._fast.add_single(k, [self.vocab.strings.add(v) for v in values])
                 return
         try:
             self._fast.add(self.vocab.strings.add(key), pattern)
@@ -193,10 +195,12 @@ class AnchoredMatcher:
         parts: list[tuple[Any, Any, Any]] = []
         if not batch.n:
             return triples_to_arrays(())
-        # one-token rules: value -> rule ids as a CSR table, expanded with numpy
+        # one-token rules: value -> rule ids as a CSR table, expanded with numpy (the C
+        # engine matches the LOWER ones itself)
+        use_c = self._fast.has_c_engine
         for name, array, (ptr, flat) in (("LOWER", self._lower_array, self._lower_csr),
                                          ("LEMMA", self._lemma_array, self._lemma_csr)):
-            if not len(array):
+            if not len(array) or (use_c and name == "LOWER"):
                 continue
             found = batch.member(name, array)
             if inside is not None:
@@ -212,7 +216,7 @@ class AnchoredMatcher:
             parts.append((keys, pos, pos + 1))
         # compiled patterns around their anchors: the C engine looks every token up in its
         # own hash table; the Python engine gets only positions that pass the numpy gate
-        if self._fast.has_c_engine:
+        if use_c:
             fast = np.flatnonzero(inside) if inside is not None else np.arange(batch.n)
         else:
             gate = self._fast.gate(batch)

@@ -205,6 +205,15 @@ class TokenBatch:
         #: the cue spans found in this batch (set by rapport_cues for rapport_context)
         self.cues: CueTable | None = None
 
+    @property
+    def doc_of(self) -> Any:
+        """Index of the doc of each token (int64 array, computed once)."""
+        values = self._extra.get("doc_of")
+        if values is None:
+            values = self._extra["doc_of"] = np.repeat(
+                np.arange(len(self.docs), dtype=np.int64), np.diff(self.offsets))
+        return values
+
     def form_col(self, name: str) -> Any | None:
         """A lexical column per distinct form (aligned with ``unique("ORTH")``), or None."""
         return self._forms.get(name)
@@ -294,7 +303,7 @@ class TokenBatch:
         for name, values in self._extra.items():
             if name == "unique:ORTH":
                 view._extra[name] = (values[0], values[1][tokens])
-            elif not name.startswith("unique:") and name != "IS_SENT_START":
+            elif not name.startswith("unique:") and name not in ("IS_SENT_START", "doc_of"):
                 view._extra[name] = values[tokens]
         view._lists = {}
         view.doc_start = np.zeros(view.n, dtype=bool)

@@ -702,7 +702,7 @@ class ContextAnnotator:
         found = {id(doc): False for doc in batch.docs}
         if not len(keys):
             return found
-        docs = (np.searchsorted(batch.offsets, starts, side="right") - 1).tolist()
+        docs = batch.doc_of[starts].tolist()
         lemmas, lowers = batch.col("LEMMA")[starts].tolist(), batch.col("LOWER")[starts].tolist()
         paired: dict[int, set[int]] = {}
         for key, d, lemma, lower in zip(keys.tolist(), docs, lemmas, lowers, strict=True):

@@ -332,7 +332,7 @@ class CueRuler:
 
     def _resolve_c(self, batch: TokenBatch, starts: Any, ends: Any, rule_at: Any) -> None:
         """:meth:`_select` + :meth:`_resolve` in C (``_cmatch.resolve``); same spans."""
-        docs = np.searchsorted(batch.offsets, starts, side="right") - 1
+        docs = batch.doc_of[starts]
         label, order, excludes = self._rule_tables
         chosen = np.frombuffer(cmatch.resolve(
             np.ascontiguousarray(docs, dtype=np.int64), np.ascontiguousarray(starts),
@@ -403,7 +403,7 @@ class CueRuler:
             ([], []) for _ in batch.docs]
         if not len(starts):
             return out
-        docs = np.searchsorted(batch.offsets, starts, side="right") - 1
+        docs = batch.doc_of[starts]
         local = batch.offsets[docs]
         rules = self._rule_list
         order = self._order

@@ -268,6 +268,9 @@ class FastMatcher:
         self.columns = _Columns()
         self.lower_col = self.columns.index("LOWER")
         self._groups: dict[int, _Group] = {}
+        #: one-token LOWER rules: form hash -> rule ids (compiled engine only; the Python
+        #: path looks them up in numpy, see AnchoredMatcher)
+        self._singles: dict[int, list[int]] = {}
         self._anchor_array: Any = None
         self._gates: tuple[Any, list[tuple[int, int, Any]]] | None = None
         #: use the compiled inner loop (``_cmatch``) when it is importable
@@ -297,6 +300,12 @@ class FastMatcher:
             self._groups.setdefault(self.strings.add(form), _Group()).add(compiled)
         self._anchor_array = None
         self._gates = None
+        self._engine = None
+
+    def add_single(self, key: int, forms: Iterable[int]) -> None:
+        """Register a one-token rule matching any of the LOWER hashes ``forms``."""
+        for form in forms:
+            self._singles.setdefault(form, []).append(key)
         self._engine = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -376,7 +385,15 @@ class FastMatcher:
         nb_cols: list[int] = []
         nb_values: list[int] = []
         nb_info: list[int] = []
-        for g, (anchor, group) in enumerate(sorted(self._groups.items())):
+        all_groups = dict(self._groups)
+        for form, rule_keys in self._singles.items():  # one-token rules: free, no checks
+            merged = _Group()
+            old = all_groups.get(form)
+            if old is not None:
+                merged.free, merged.right, merged.left = list(old.free), old.right, old.left
+            merged.free.extend(CompiledPattern(k, [([], 1, 1)], 0) for k in rule_keys)
+            all_groups[form] = merged
+        for g, (anchor, group) in enumerate(sorted(all_groups.items())):
             groups.append(anchor)
             group_free.extend((len(plist), len(group.free)))
             plist.extend(pattern_id(pat) for pat in group.free)

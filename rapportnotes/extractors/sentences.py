@@ -57,15 +57,13 @@ class SentenceSplitter:
         A word token starts a sentence when a sentence-final token lies between it and the
         previous word token of the same doc (or the doc start); every doc start is a start.
         """
-        from .batch import member
-
         if self._hashes is None:
             strings = batch.docs[0].vocab.strings if batch.docs else None
             if strings is None:
                 return np.zeros(0, dtype=bool)
             self._hashes = frozenset(strings.add(c) for c in self.punct_chars)
         finals_array = np.array(sorted(self._hashes), dtype=np.uint64)
-        final = member(batch.col("ORTH"), finals_array)
+        final = batch.member("ORTH", finals_array)
         word = ~final & (batch.col("IS_PUNCT") == 0)
         # before[j] = number of sentence-final tokens at positions < j
         before = np.zeros(batch.n + 1, dtype=np.int64)
@@ -76,7 +74,7 @@ class SentenceSplitter:
             prev_word[0] = -1
             prev_word[1:] = words[:-1]
         # do not look back past the start of the word's own doc
-        doc_first = batch.offsets[np.searchsorted(batch.offsets, words, side="right") - 1]
+        doc_first = batch.offsets[batch.doc_of[words]]
         lower_bound = np.maximum(prev_word + 1, doc_first)
         starts = np.zeros(batch.n, dtype=bool)
         starts[words[before[words] - before[lower_bound] > 0]] = True
