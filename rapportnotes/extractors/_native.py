@@ -7,13 +7,14 @@ faster. Set ``RAPPORTNOTES_PURE_PYTHON=1`` to use the Python paths even when it 
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
 cmatch: Any = None
 if not os.environ.get("RAPPORTNOTES_PURE_PYTHON"):
     try:
-        from . import _cmatch as cmatch
+        cmatch = importlib.import_module(f"{__package__}._cmatch")
     except ImportError:  # pragma: no cover - depends on the build
         cmatch = None
 

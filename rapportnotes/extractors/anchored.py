@@ -248,7 +248,7 @@ class AnchoredMatcher:
                   ) -> None:
         offsets = batch.offsets.tolist()
         if self._always:
-            sents = range(len(batch.starts))
+            sents: Iterable[int] = range(len(batch.starts))
             if inside is not None:
                 sents = np.flatnonzero(inside[batch.starts]).tolist()
             for k in sents:

@@ -14,7 +14,7 @@ boundaries always include every doc start, so a match inside one sentence never 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +61,7 @@ class LexemeTable:
 
     MAX_FORMS = 1_000_000
 
-    def __init__(self, vocab: Any, attrs: Sequence[str]) -> None:
+    def __init__(self, vocab: Any, attrs: Iterable[str]) -> None:
         self.vocab = vocab
         self.attrs = [a for a in attrs if a in LEXICAL and a != "NORM"]
         self._props = [LEXICAL[a] for a in self.attrs]
@@ -179,7 +179,8 @@ class TokenBatch:
         self.docs = list(docs)
         lexical = [a for a in attrs if lexemes is not None and a in lexemes.attrs]
         self.attrs = list(dict.fromkeys(
-            ["ORTH", *(a for a in attrs if a not in lexical)] if lexical else attrs))
+            ["ORTH", *(a for a in attrs if a not in lexical)] if lexemes is not None
+            else attrs))
         ids = [IDS[a] for a in self.attrs]
         lengths = np.fromiter((len(d) for d in self.docs), dtype=np.int64,
                               count=len(self.docs))
@@ -193,7 +194,7 @@ class TokenBatch:
         self.n = int(self.offsets[-1])
         self._extra: dict[str, Any] = {}
         self._forms: dict[str, Any] = {}
-        if lexical and lexemes is not None:
+        if lexemes is not None and self.n:
             # every lexical attribute per form (the table has them all); a token column is
             # only materialised when asked for
             table = lexemes.rows(self.unique("ORTH")[0])

@@ -249,6 +249,7 @@ class ContextAnnotator:
                 table = _table_of(views)
         use_c = table is not None and self.prefer_c and _cmatch is not None
         if use_c:
+            assert table is not None
             cue_starts = batch.offsets[table.docs] + table.starts
         else:
             if views is None:
@@ -262,6 +263,7 @@ class ContextAnnotator:
         has_cue[cue_sents] = True
         keys, hit_starts, hit_ends = self.matcher.match_arrays(batch, has_cue[batch.sent_of])
         if use_c:
+            assert table is not None
             self._process_c(batch, work, table, cue_sents, (keys, hit_starts, hit_ends))
             return
         assert views is not None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import srsly
@@ -390,11 +390,11 @@ class CueRuler:
         for d, doc in enumerate(batch.docs):
             rows = table[offsets[d]:offsets[d + 1]]
             if lemmatize[d] and split[d]:
-                doc.from_array([LEMMA, SENT_START], rows)
+                doc.from_array([LEMMA, SENT_START], cast(Any, rows))
             elif lemmatize[d]:
-                doc.from_array([LEMMA], rows[:, :1].copy())
+                doc.from_array([LEMMA], cast(Any, rows[:, :1].copy()))
             elif split[d]:
-                doc.from_array([SENT_START], rows[:, 1:].copy())
+                doc.from_array([SENT_START], cast(Any, rows[:, 1:].copy()))
 
     def _select(self, batch: TokenBatch, starts: Any, ends: Any, rule_at: Any
                 ) -> list[tuple[list[tuple[int, int, CueRule]], list[tuple[int, int, CueRule]]]]:
