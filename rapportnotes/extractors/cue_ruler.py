@@ -161,6 +161,23 @@ def _expand(words: Iterable[str], lexicon: dict) -> list[str]:
     return out
 
 
+def annotated(batch: TokenBatch) -> tuple[Any, Any]:
+    """Per doc of ``batch`` (read with SENT_START and LEMMA): ``Doc.has_annotation`` for
+    "SENT_START" and "LEMMA", from the columns instead of one Python-level scan per doc.
+
+    Same rules as spaCy: a sentence-start value on any token but the first, a one-token doc,
+    or a ``sents`` user hook mean sentences; any non-zero lemma means lemmas.
+    """
+    first = batch.offsets[:-1]
+    lengths = np.diff(batch.offsets)
+    has_sents = (np.logical_or.reduceat((batch.col("SENT_START") != 0) & ~batch.doc_start,
+                                        first)
+                 | (lengths == 1)
+                 | np.array(["sents" in d.user_hooks for d in batch.docs], dtype=bool))
+    has_lemmas = np.logical_or.reduceat(batch.col("LEMMA") != 0, first)
+    return has_sents, has_lemmas
+
+
 class CueRuler:
     """Match cue phrases from JSONL rules into ``doc.spans[spans_key]``.
 
@@ -283,18 +300,15 @@ class CueRuler:
                 doc.spans[self.spans_key] = []
         if not work:
             return None
-        split = np.array([self.sentences is not None and not d.has_annotation("SENT_START")
-                          for d in work])
-        lemmatize = np.array([self.lemmatize and not d.has_annotation("LEMMA") for d in work])
-        # token columns; SENT_START / LEMMA are only read where some doc already has them
         attrs = list(dict.fromkeys([*self.matcher.attrs, "ORTH", "IS_PUNCT", "SENT_START",
-                                    "SPACY"]))
-        if split.all():
-            attrs.remove("SENT_START")
-        if lemmatize.all():
-            attrs.remove("LEMMA")
+                                    "SPACY", "LEMMA"]))
         batch = TokenBatch(work, attrs, self._lexemes)
         lengths = np.diff(batch.offsets)
+        # docs that already carry sentence boundaries / lemmas keep them (a parse or an
+        # earlier component wins over ours)
+        has_sents, has_lemmas = annotated(batch)
+        split = ~has_sents if self.sentences is not None else np.zeros(len(work), dtype=bool)
+        lemmatize = ~has_lemmas if self.lemmatize else np.zeros(len(work), dtype=bool)
         # sentence boundaries: kept where a doc has them, else the Sentencizer's rule
         given = None if split.all() else batch.col("SENT_START") == 1
         if split.any():

@@ -112,3 +112,21 @@ def test_compiled_helpers_reject_inconsistent_input() -> None:
     cue = np.array([0, 1, 0, 0, 0, 3, 3], dtype=np.int64)
     with pytest.raises(ValueError):
         cm.context(flags, rules, applies, cue, np.array([0, 1, 0, 1]), bad_hit, repair, True)
+
+
+def test_annotation_flags_match_doc_has_annotation() -> None:
+    from rapportnotes.extractors.cue_ruler import annotated
+
+    nlp = build_pipeline()
+    texts = ["One", "Hello there. Ok then.", "x y z", "a b", "Dr. Smith arrived late."]
+    docs = [nlp.make_doc(t) for t in texts]
+    docs[2][1].is_sent_start = True            # one boundary set by hand
+    docs[3][0].is_sent_start = True            # only the first token: not annotated
+    docs[4][3].lemma_ = "arrive"               # one lemma
+    docs[1].user_hooks["sents"] = lambda doc: iter([doc[:]])
+    batch = TokenBatch(docs, ["ORTH", "SENT_START", "LEMMA"])
+    has_sents, has_lemmas = annotated(batch)
+    assert has_sents.tolist() == [d.has_annotation("SENT_START") for d in docs]
+    assert has_lemmas.tolist() == [d.has_annotation("LEMMA") for d in docs]
+    assert has_sents.tolist() == [True, True, True, False, False]
+    assert has_lemmas.tolist() == [False, False, False, False, True]
