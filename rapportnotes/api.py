@@ -38,10 +38,13 @@ def session_cues(obs: SessionObservation, extractor: CueExtractor | None = None)
     if not fields:
         return []
     if extractor is None:
-        from .extractors import extract_cues
+        from .extractors import _default_extractor
 
-        return [cue for path, text in fields for cue in extract_cues(text, source=path)]
-    return [cue for path, text in fields for cue in extractor.extract(text, source=path)]
+        extractor = _default_extractor()
+    paths = [path for path, _ in fields]
+    texts = [text for _, text in fields]
+    # one batched pass over all fields (the components work per batch, not per text)
+    return [cue for cues in extractor.pipe(texts, sources=paths) for cue in cues]
 
 
 def _score_measures(ctx: AssemblyContext) -> None:

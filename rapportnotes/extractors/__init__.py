@@ -4,7 +4,8 @@ Public API::
 
     extract_cues(text, *, source=None) -> list[Cue]
     CueExtractor(base=None).extract(text, *, source=None) -> list[Cue]
-    CueExtractor(base=None).pipe(texts, *, batch_size=64, n_process=1) -> Iterator[list[Cue]]
+    CueExtractor(base=None).pipe(texts, *, batch_size=256, n_process=1, sources=None)
+        -> Iterator[list[Cue]]
     build_pipeline(base=None) -> spacy.Language
     iter_cue_json_lines(text) -> Iterator[str]
 
@@ -154,9 +155,16 @@ class CueExtractor:
         """All cue mentions in ``text`` (findings and non-findings), by start offset."""
         return next(self.pipe([text], source=source))
 
-    def pipe(self, texts: Iterable[str], *, batch_size: int = 64, n_process: int = 1,
-             source: str | None = None) -> Iterator[list[Cue]]:
-        """Cue lists for many texts, in order (``n_process > 1`` uses worker processes)."""
+    def pipe(self, texts: Iterable[str], *, batch_size: int = 256, n_process: int = 1,
+             source: str | None = None, sources: Iterable[str | None] | None = None
+             ) -> Iterator[list[Cue]]:
+        """Cue lists for many texts, in order (``n_process > 1`` uses worker processes).
+
+        ``source`` tags every cue; ``sources`` (one per text) tags each text's cues, e.g.
+        with the field path it came from. Batches are where the components are fast: one
+        call over all of a note's fields beats one :meth:`extract` per field.
+        """
+        tags = None if sources is None else list(sources)
         originals: dict[int, str] = {}
         meta: list[tuple[int, int, bool]] = []  # per chunk: text index, offset, is last
 
@@ -164,6 +172,8 @@ class CueExtractor:
             for i, text in enumerate(texts):
                 if not isinstance(text, str):
                     raise TypeError(f"expected str, got {type(text).__name__}")
+                if tags is not None and i >= len(tags):
+                    raise ValueError("sources: fewer items than texts")
                 originals[i] = text
                 pieces = list(_chunks(_clean(text))) or [(0, "")]
                 for j, (offset, piece) in enumerate(pieces):
@@ -174,7 +184,8 @@ class CueExtractor:
         docs = self.nlp.pipe(chunked(), batch_size=batch_size, n_process=n_process)
         for n, doc in enumerate(docs):
             i, offset, last = meta[n]
-            current.extend(_doc_cues(doc, originals[i], offset, source, self.spans_key))
+            tag = tags[i] if tags is not None else source
+            current.extend(_doc_cues(doc, originals[i], offset, tag, self.spans_key))
             if last:
                 del originals[i]
                 yield sorted(current, key=_order)

@@ -331,3 +331,20 @@ def test_round4_families(text: str, label: str) -> None:
 )
 def test_round4_precision(text: str, label: str) -> None:
     assert label not in findings(text)
+
+
+def test_pipe_tags_each_text_with_its_source() -> None:
+    from rapportnotes.extractors import CueExtractor
+
+    ex = CueExtractor()
+    texts = ["Pt arrived 20 min late.", "", "Writer validated her frustration."]
+    out = list(ex.pipe(texts, sources=["a.notes", "b", "c.notes"]))
+    assert [c.source for c in out[0]] == ["a.notes"] * len(out[0]) and out[0]
+    assert out[1] == []
+    assert out[2] and {c.source for c in out[2]} == {"c.notes"}
+    assert out == [ex.extract(t, source=s)
+                   for t, s in zip(texts, ["a.notes", "b", "c.notes"], strict=True)]
+    import pytest
+
+    with pytest.raises(ValueError, match="sources"):
+        list(ex.pipe(texts, sources=["only-one"]))
