@@ -1,13 +1,14 @@
-"""An anchor-indexed wrapper around spaCy's ``Matcher``.
+"""Anchor-indexed matching of many token patterns over a batch of docs.
 
 spaCy's ``Matcher`` tries every pattern at every token, so a few hundred rules cost far more
 than tokenizing. Most rules have a rare *anchor*: a required token whose surface forms can be
-listed (``refused``/``refuses``/... for ``refuse``). This class groups patterns by anchor
-form and, for each occurrence of an anchor in a doc (found with one vectorised ``searchsorted``
-over the LOWER hashes), runs only that anchor's small matcher on a window around it. Patterns
-without a usable anchor run over every sentence. Results equal those of one big Matcher
-restricted to sentences (matches never cross a sentence boundary).
-"""
+listed (``refused``/``refuses``/... for ``refuse``). Patterns are grouped by anchor form and
+only tried where an anchor occurs: in C (``_cmatch.Engine``) over the batch's token columns
+when the helper is built, else by the Python engine of :mod:`.fast_matcher` at positions a
+numpy gate lets through. One-token rules are lookups; patterns the compiled form cannot
+express fall back to small spaCy ``Matcher`` objects run on windows around their anchors.
+Results equal those of one big Matcher restricted to sentences (matches never cross a
+sentence boundary)."""
 
 from __future__ import annotations
 
@@ -152,14 +153,10 @@ class AnchoredMatcher:
                 matcher.add(key, [pattern])
             self._matchers[form] = (matcher, max(_reach(p) for _, p in entries))
         self._slow_array = np.array(sorted(self._groups), dtype=np.uint64)
-        self._fast_array = self._fast.anchor_array
-        self._anchor_array = np.union1d(self._slow_array, self._fast_array).astype(np.uint64)
         self._lower_array = np.array(sorted(self._direct_lower), dtype=np.uint64)
         self._lemma_array = np.array(sorted(self._direct_lemma), dtype=np.uint64)
         self._lower_csr = _csr(self._direct_lower)
         self._lemma_csr = _csr(self._direct_lemma)
-        self._lower_anchor_array = np.union1d(self._anchor_array, self._lower_array
-                                              ).astype(np.uint64)
         self._always_matcher = Matcher(self.vocab)
         for key, pattern in self._always:
             self._always_matcher.add(key, [pattern])

@@ -333,18 +333,5 @@ class TokenBatch:
         """Index of the doc holding global token ``i``."""
         return int(np.searchsorted(self.offsets, i, side="right")) - 1
 
-    def split(self, items: Sequence[tuple[int, int, int]]) -> list[list[tuple[int, int, int]]]:
-        """Group (key, start, end) triples (global) by doc, as doc-local triples."""
-        per_doc: list[list[tuple[int, int, int]]] = [[] for _ in self.docs]
-        if not items:
-            return per_doc
-        starts = np.fromiter((a for _, a, _ in items), dtype=np.int64, count=len(items))
-        which = (np.searchsorted(self.offsets, starts, side="right") - 1).tolist()
-        offsets = self.offsets.tolist()
-        for (k, a, b), d in zip(items, which, strict=True):
-            off = offsets[d]
-            per_doc[d].append((k, a - off, b - off))
-        return per_doc
-
 
 __all__ = ["CueTable", "FormCache", "LexemeTable", "TokenBatch", "member"]

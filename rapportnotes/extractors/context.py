@@ -13,11 +13,12 @@ in a subject position before the cue in its sentence (after the sentence start, 
 or a clause boundary such as "and", "when", "said"), outside quotations. Without one, the
 cue belongs to the client, or, for repair strategies, to the therapist.
 
-Results are stored in ``doc.user_data`` (so they survive ``Doc.to_bytes`` and
-``nlp.pipe(n_process=...)``) and read through ``span._.rapport_context``, a dict with the
-keys ``negated, hypothetical, historical, uncertain, experiencer, is_finding``.
-The work done is proportional to the number of cues: only sentences holding a cue are
-matched against the context rules.
+Results are stored in ``doc.user_data`` as one list of plain rows per doc (so they survive
+``Doc.to_bytes`` and ``nlp.pipe(n_process=...)``) and read through
+``span._.rapport_context``, a dict with the keys ``negated, hypothetical, historical,
+uncertain, experiencer, is_finding``. Only sentences holding a cue are matched against the
+context rules; the per-sentence logic runs in the optional C helper (``_cmatch.context``)
+when it is built, with the Python methods below as the reference implementation.
 """
 
 from __future__ import annotations

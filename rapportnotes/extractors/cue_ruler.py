@@ -6,10 +6,11 @@ compiled to spaCy ``Matcher`` patterns over LEMMA and LOWER. Matches go to the s
 ``span.id_``; whether a mention is negated, planned, historical or someone else's is decided
 afterwards by the ``rapport_context`` component.
 
-Speed: lemmas come from the spacy-lookups-data English lookup table, applied to the whole
-doc at once with numpy (no per-token Python loop), and the Matcher only runs on sentences that
-contain at least one *anchor* word of some rule (a required word of the pattern, in any
-inflection). Docs that already carry lemmas (a statistical pipeline) keep them.
+Speed: docs are processed per ``nlp.pipe`` batch as token columns (:mod:`.batch`); lemmas
+come from the spacy-lookups-data English lookup table, looked up once per distinct word
+form; matching is anchor-driven (:mod:`.anchored`) and overlap resolution runs in the
+optional C helper, with the Python code as the reference. Docs that already carry lemmas or
+sentence boundaries (a statistical pipeline) keep them. See docs/extractor-performance.md.
 """
 
 from __future__ import annotations

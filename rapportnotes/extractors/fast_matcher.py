@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
-from spacy.attrs import IDS
 
 from ._native import cmatch as _cmatch
 from .batch import FormCache
@@ -271,7 +270,6 @@ class FastMatcher:
         #: one-token LOWER rules: form hash -> rule ids (compiled engine only; the Python
         #: path looks them up in numpy, see AnchoredMatcher)
         self._singles: dict[int, list[int]] = {}
-        self._anchor_array: Any = None
         self._gates: tuple[Any, list[tuple[int, int, Any]]] | None = None
         #: use the compiled inner loop (``_cmatch``) when it is importable
         self.prefer_c = True
@@ -298,7 +296,6 @@ class FastMatcher:
             compiled.need = frozenset(self.strings.add(f) for f in second[1])
         for form in forms:
             self._groups.setdefault(self.strings.add(form), _Group()).add(compiled)
-        self._anchor_array = None
         self._gates = None
         self._engine = None
 
@@ -462,15 +459,6 @@ class FastMatcher:
                                             np.ascontiguousarray(hi, dtype=np.int64), matrix)
         return (np.frombuffer(keys, dtype=np.uint64), np.frombuffer(starts, dtype=np.int64),
                 np.frombuffer(ends, dtype=np.int64))
-
-    @property
-    def anchor_array(self) -> Any:
-        if self._anchor_array is None:
-            self._anchor_array = np.array(sorted(self._groups), dtype=np.uint64)
-        return self._anchor_array
-
-    def column_ids(self) -> list[int]:
-        return [IDS[name] for name in self.columns.names]
 
     def _gate_arrays(self) -> tuple[Any, list[tuple[int, int, Any]]]:
         """Sorted keys that let an anchor occurrence through to :meth:`match`: anchors with
