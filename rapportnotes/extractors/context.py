@@ -57,6 +57,8 @@ _LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
 _CATEGORY_CODE = {"negated": 0, "hypothetical": 1, "historical": 2, "uncertain": 3,
                   "terminate": 4, "pseudo": 5, "actor": 6, "boundary": 7, "agent": 8}
 _DIRECTION_CODE = {"forward": 1, "backward": 2, "both": 3}
+#: up to this many docs per batch needing the couples check, it runs per doc
+_COUPLES_PER_DOC_MAX = 24
 # token flags shared with _cmatch.c (F_*)
 _F_PUNCT, _F_TITLE, _F_SPACE, _F_POSS, _F_APOS_S, _F_DET, _F_SUBJ = 1, 2, 4, 8, 16, 32, 64
 _F_QUOTE, _F_APOS, _F_OPEN, _F_CLOSE, _F_LAST_S, _F_NAME, _F_LONG = (
@@ -421,19 +423,20 @@ class ContextAnnotator:
         result[by_rule] = rule_code[values[by_rule]]
         implicit = np.flatnonzero(kinds == 3)
         result[implicit] = label_code[labels[values[implicit]]]
-        couples: dict[int, bool] | None = None
-        for i in by_rule.tolist():  # couples sessions: spouses/partners are clients
+        # couples sessions: spouses/partners are clients. Whether a doc is one is decided
+        # per doc (spaCy Matcher) when few docs ask, else for the whole batch at once
+        asking = [i for i in by_rule.tolist() if rules[int(values[i])].couples_experiencer]
+        flag_key = (_USER_KEY, "couples")
+        pending = {id(work[int(doc_of[i])]) for i in asking} - {
+            id(d) for d in work if flag_key in d.user_data}
+        couples = self._couples_batch(batch) if len(pending) > _COUPLES_PER_DOC_MAX else None
+        for i in asking:
             rule = rules[int(values[i])]
-            if not rule.couples_experiencer:
-                continue
             doc = work[int(doc_of[i])]
-            flag_key = (_USER_KEY, "couples")
-            if flag_key not in doc.user_data:
-                if couples is None:
-                    couples = self._couples_batch(batch)
+            if flag_key not in doc.user_data and couples is not None:
                 doc.user_data[flag_key] = couples[id(doc)]
-            if doc.user_data[flag_key]:
-                result[i] = code_of(rule.couples_experiencer)
+            if self._couples(doc):
+                result[i] = code_of(rule.couples_experiencer or "client")
         return [names[c] for c in result.tolist()]
 
     def _rule_index_of(self, keys: Any) -> Any:

@@ -71,3 +71,25 @@ def test_pipe_equals_one_doc_at_a_time() -> None:
     batched = list(ex.pipe(texts, batch_size=64))
     single = [ex.extract(t) for t in texts]
     assert batched == single
+
+
+def test_couples_check_per_doc_and_per_batch_agree(monkeypatch) -> None:
+    """Whether a note is a couples session is decided per doc or for a whole batch,
+    depending on how many docs ask; both give the same experiencers."""
+    from rapportnotes.extractors import context
+
+    texts = [
+        "Couples session. Husband interrupted repeatedly and wife withdrew.",
+        "Wife complained that therapy is pointless.",  # spouse mentioned, not a couples note
+        "Husband and wife attended; husband refused to do the exercise.",
+        "Partner A arrived late; partner B apologized for him.",
+        "Pt said her husband thinks sessions are a waste of time.",
+    ] * 8
+    ex = CueExtractor()
+    monkeypatch.setattr(context, "_COUPLES_PER_DOC_MAX", 10_000)
+    per_doc = list(ex.pipe(texts, batch_size=64))
+    monkeypatch.setattr(context, "_COUPLES_PER_DOC_MAX", 0)
+    per_batch = list(CueExtractor().pipe(texts, batch_size=64))
+    assert per_doc == per_batch
+    experiencers = {c.experiencer for cues in per_doc for c in cues}
+    assert "client" in experiencers and len(experiencers) > 1  # the rule really decides
