@@ -50,68 +50,22 @@ LEXICAL = {"LOWER": "lower", "NORM": "norm", "SHAPE": "shape", "PREFIX": "prefix
            "IS_RIGHT_PUNCT": "is_right_punct", "IS_CURRENCY": "is_currency"}
 
 
-class LexemeTable:
-    """Lexical attributes per word form (ORTH hash), read from the vocab once per form.
+class FormCache:
+    """uint64 -> row of ints for per-word-form values computed by a Python function,
+    held as sorted arrays: one ``searchsorted`` per batch over the distinct forms, the
+    function called only for forms never seen before.
 
-    ``Doc.to_array`` reads every attribute of every token (~30 ns each); lexical attributes
-    only depend on the word form, so a batch reads ORTH per token and looks its few thousand
-    distinct forms up here (sorted arrays, one ``searchsorted`` per batch; forms not seen
-    before are read from their ``Lexeme``). NORM is excluded: a token may override its norm.
+    ``compute(form_hash)`` returns an int (``width`` 0: :meth:`lookup` gives a 1-d array) or
+    a tuple of ``width`` ints (a 2-d array).
     """
 
     MAX_FORMS = 1_000_000
 
-    def __init__(self, vocab: Any, attrs: Iterable[str]) -> None:
-        self.vocab = vocab
-        self.attrs = [a for a in attrs if a in LEXICAL and a != "NORM"]
-        self._props = [LEXICAL[a] for a in self.attrs]
-        self._keys = np.zeros(0, dtype=np.uint64)
-        self._table = np.zeros((0, len(self.attrs)), dtype=np.uint64)
-
-    def _read(self, orth: int) -> tuple[int, ...]:
-        lex = self.vocab[orth]
-        return tuple(len(lex.orth_) if p == "orth_" else int(getattr(lex, p))
-                     for p in self._props)
-
-    def rows(self, uniq: Any) -> Any:
-        """uint64 array (len(uniq), len(attrs)) for distinct ORTH hashes."""
-        keys = self._keys
-        idx = np.searchsorted(keys, uniq)
-        idx[idx == len(keys)] = 0
-        found = keys[idx] == uniq if len(keys) else np.zeros(len(uniq), dtype=bool)
-        if not found.all():
-            missing = uniq[~found]
-            rows = np.array([self._read(o) for o in missing.tolist()],
-                            dtype=np.uint64).reshape(len(missing), len(self._props))
-            if len(keys) + len(missing) > self.MAX_FORMS:
-                keys, table = missing[:0], self._table[:0]
-            else:
-                table = self._table
-            keys = np.concatenate([keys, missing])
-            table = np.concatenate([table, rows])
-            order = np.argsort(keys, kind="stable")
-            self._keys, self._table = keys[order], table[order]
-            idx = np.searchsorted(self._keys, uniq)
-        return self._table[idx]
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"vocab": self.vocab, "attrs": self.attrs}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["vocab"], state["attrs"])  # type: ignore[misc]
-
-
-class FormCache:
-    """uint64 -> int map for per-word-form values computed by a Python function (regex
-    flags, lexicon flags), held as sorted arrays: one ``searchsorted`` per batch over the
-    distinct forms, the function called only for forms never seen before."""
-
-    MAX_FORMS = 1_000_000
-
-    def __init__(self, compute: Any) -> None:
+    def __init__(self, compute: Any, width: int = 0) -> None:
         self.compute = compute
+        self.width = width
         self._keys = np.zeros(0, dtype=np.uint64)
-        self._values = np.zeros(0, dtype=np.uint64)
+        self._values = np.zeros((0, width) if width else 0, dtype=np.uint64)
 
     def lookup(self, forms: Any) -> Any:
         """Values for an array of form hashes (any order, repeats allowed)."""
@@ -121,8 +75,9 @@ class FormCache:
         found = keys[idx] == forms if len(keys) else np.zeros(len(forms), dtype=bool)
         if not found.all():
             missing = np.unique(forms[~found])
-            values = np.fromiter((self.compute(int(f)) for f in missing.tolist()),
-                                 dtype=np.uint64, count=len(missing))
+            shape = (len(missing), self.width) if self.width else (len(missing),)
+            values = np.array([self.compute(int(f)) for f in missing.tolist()],
+                              dtype=np.uint64).reshape(shape)
             if len(keys) + len(missing) > self.MAX_FORMS:
                 keys, old = keys[:0], self._values[:0]
             else:
@@ -135,10 +90,41 @@ class FormCache:
         return self._values[idx]
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"compute": self.compute}
+        return {"compute": self.compute, "width": self.width}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["compute"])  # type: ignore[misc]
+        self.__init__(state["compute"], state["width"])  # type: ignore[misc]
+
+
+class LexemeTable:
+    """Lexical attributes per word form (ORTH hash), read from the vocab once per form.
+
+    ``Doc.to_array`` reads every attribute of every token (~30 ns each); lexical attributes
+    only depend on the word form, so a batch reads ORTH per token and looks its few thousand
+    distinct forms up here (a :class:`FormCache` of ``Lexeme`` attributes). NORM is
+    excluded: a token may override its norm.
+    """
+
+    def __init__(self, vocab: Any, attrs: Iterable[str]) -> None:
+        self.vocab = vocab
+        self.attrs = [a for a in attrs if a in LEXICAL and a != "NORM"]
+        self._props = [LEXICAL[a] for a in self.attrs]
+        self._cache = FormCache(self._read, width=len(self.attrs))
+
+    def _read(self, orth: int) -> tuple[int, ...]:
+        lex = self.vocab[orth]
+        return tuple(len(lex.orth_) if p == "orth_" else int(getattr(lex, p))
+                     for p in self._props)
+
+    def rows(self, uniq: Any) -> Any:
+        """uint64 array (len(uniq), len(attrs)) for distinct ORTH hashes."""
+        return self._cache.lookup(uniq)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"vocab": self.vocab, "attrs": self.attrs}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["vocab"], state["attrs"])  # type: ignore[misc]
 
 
 @dataclass
