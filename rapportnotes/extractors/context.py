@@ -86,6 +86,8 @@ def default_experiencer(label: str) -> str:
 
 
 _DEFAULT_EXPERIENCER = {label: default_experiencer(label) for label in LABELS}
+#: the experiencers rules can name (rules.Experiencer), in a fixed order for result codes
+_EXPERIENCERS = ("client", "caregiver", "therapist", "third_party")
 
 
 def is_finding(label: str, ctx: dict[str, Any]) -> bool:
@@ -99,7 +101,7 @@ def is_finding(label: str, ctx: dict[str, Any]) -> bool:
 #: historical=4, uncertain=8), experiencer] -- plain ints and strings, so the results
 #: survive ``Doc.to_bytes`` and worker processes
 _ROWS_KEY = (_USER_KEY, "spans")
-_INDEX: weakref.WeakKeyDictionary[Doc, tuple[Any, dict[tuple[int, int, int], list[Any]]]] = (
+_INDEX: weakref.WeakKeyDictionary[Doc, tuple[Any, dict[tuple[int, int, int], Any]]] = (
     weakref.WeakKeyDictionary())
 
 
@@ -214,6 +216,7 @@ class ContextAnnotator:
         self._tables: tuple[Any, Any, Any] | None = None
         self._key_order: tuple[Any, Any] | None = None
         self._names: dict[int, str] = {}
+        self._exp_codes: tuple[Any, Any] | None = None
         self._form_flags: FormCache | None = None
         self._lexemes = LexemeTable(self.nlp.vocab, LEXICAL)
         self._compiled = True
@@ -283,7 +286,7 @@ class ContextAnnotator:
         for d, doc in enumerate(work):
             off = offsets[d]
             self._arr = _DocArrays(doc, [c[off:offsets[d + 1]] for c in columns])
-            results: list[list[Any]] = []
+            results: list[tuple[int, int, int, int, str]] = []
             by_sent: dict[int, list[_Cue]] = {}
             for cue in views[d]:
                 by_sent.setdefault(cue_sents[k], []).append(cue)
@@ -298,7 +301,7 @@ class ContextAnnotator:
                     flags = self._modifiers(doc, s, e, cue, hits)
                     exp = self._experiencer(doc, s, e, cue, hits, sent_cues)
                     bits = sum(1 << i for i, on in enumerate(flags) if on)
-                    results.append([cue.start, cue.end, cue.label, bits, exp])
+                    results.append((cue.start, cue.end, cue.label, bits, exp))
             doc.user_data[_ROWS_KEY] = results
         self._arr = None
 
@@ -393,8 +396,8 @@ class ContextAnnotator:
         out = np.frombuffer(result, dtype=np.int64).reshape(-1, 6)
         bits = (out[:, 0] | out[:, 1] << 1 | out[:, 2] << 2 | out[:, 3] << 3).tolist()
         exps = self._experiencers(batch, work, kbs, doc_of, labels, out[:, 4], out[:, 5])
-        rows = [list(r) for r in zip(local_starts.tolist(), local_ends.tolist(),
-                                     label_hashes, bits, exps, strict=True)]
+        rows = list(zip(local_starts.tolist(), local_ends.tolist(), label_hashes, bits, exps,
+                        strict=True))
         # one list of rows per doc (cues stay grouped by doc: sentences follow doc order)
         bounds = np.flatnonzero(np.concatenate([[True], doc_of[1:] != doc_of[:-1], [True]]))
         for lo_, hi_ in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
@@ -403,19 +406,22 @@ class ContextAnnotator:
     def _experiencers(self, batch: TokenBatch, work: list[Doc], kbs: list[str],
                       doc_of: Any, labels: Any, kinds: Any, values: Any) -> list[str]:
         """Experiencer of each cue from the C result codes (see ``_cmatch.context``)."""
-        names: list[str] = ["client"]
-        code = {"client": 0}
+        names = list(_EXPERIENCERS)
+        code = {name: i for i, name in enumerate(names)}
 
         def code_of(name: str) -> int:
-            if name not in code:
+            if name not in code:  # an experiencer another component put on its spans
                 code[name] = len(names)
                 names.append(name)
             return code[name]
 
         rules = self._rules_by_index
-        rule_code = np.array([code_of(r.experiencer or "client") for r in rules], dtype=np.int64)
-        label_code = np.array([code_of(_DEFAULT_EXPERIENCER[label]) for label in LABELS],
-                              dtype=np.int64)
+        if self._exp_codes is None:
+            self._exp_codes = (
+                np.array([code[r.experiencer or "client"] for r in rules], dtype=np.int64),
+                np.array([code[_DEFAULT_EXPERIENCER[label]] for label in LABELS],
+                         dtype=np.int64))
+        rule_code, label_code = self._exp_codes
         result = np.zeros(len(kbs), dtype=np.int64)  # kind 2: a name, the client
         own = np.flatnonzero(kinds == 0)
         result[own] = [code_of(kbs[i]) for i in own.tolist()]
@@ -770,7 +776,7 @@ class ContextAnnotator:
                      "_arr", "_ids",
                      "_order", "_lexemes",
                      "_applies_cache", "_rules_by_index", "_tables", "_form_flags",
-                     "_key_order", "_names"):
+                     "_key_order", "_names", "_exp_codes"):
             state.pop(attr, None)
         state["_compiled"] = False
         return state
