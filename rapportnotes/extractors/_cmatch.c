@@ -777,8 +777,8 @@ static PyObject *context_fn(PyObject *self, PyObject *args) {
     }
     for (int64_t k = 0; k < n_cues; k++) {
         const int64_t *c = cues + CUE_FIELDS * k;
-        if (c[4] < 0 || c[5] > n_tok || c[6] > n_tok || c[0] < c[4] || c[1] > c[5]
-            || c[0] >= c[1] || c[2] < 0 || c[2] >= 64) {
+        if (c[4] < 0 || c[5] > n_tok || c[6] > n_tok || c[5] > c[6] || c[0] < c[4]
+            || c[1] > c[5] || c[0] >= c[1] || c[2] < 0 || c[2] >= 64) {
             PyErr_SetString(PyExc_ValueError, "context: bad cue");
             goto done;
         }
@@ -789,6 +789,22 @@ static PyObject *context_fn(PyObject *self, PyObject *args) {
             || G[2] + G[3] > n_hits) {
             PyErr_SetString(PyExc_ValueError, "context: bad sentence group");
             goto done;
+        }
+        /* one sentence per group: its cues share the bounds, its triggers lie inside */
+        const int64_t *c0 = cues + CUE_FIELDS * G[0];
+        for (int64_t k = 1; k < G[1]; k++) {
+            const int64_t *c = cues + CUE_FIELDS * (G[0] + k);
+            if (c[4] != c0[4] || c[5] != c0[5] || c[6] != c0[6]) {
+                PyErr_SetString(PyExc_ValueError, "context: cues of a group disagree");
+                goto done;
+            }
+        }
+        for (int64_t k = 0; k < G[3]; k++) {
+            const int64_t *h = hin + 3 * (G[2] + k);
+            if (h[1] < c0[4] || h[2] > c0[5]) {
+                PyErr_SetString(PyExc_ValueError, "context: trigger outside its sentence");
+                goto done;
+            }
         }
     }
     hits = malloc(sizeof(Hit) * (size_t)(n_hits + 1));

@@ -130,3 +130,20 @@ def test_annotation_flags_match_doc_has_annotation() -> None:
     assert has_lemmas.tolist() == [d.has_annotation("LEMMA") for d in docs]
     assert has_sents.tolist() == [True, True, True, False, False]
     assert has_lemmas.tolist() == [False, False, False, False, True]
+
+
+@pytest.mark.skipif(_native.cmatch is None, reason="compiled helpers not built")
+def test_context_helper_rejects_triggers_outside_their_sentence() -> None:
+    cm = _native.cmatch
+    flags = np.zeros(6, dtype=np.uint64)
+    rules = np.zeros(5, dtype=np.int64)
+    applies = np.zeros(1, dtype=np.uint64)
+    repair = np.zeros(1, dtype=np.uint64)
+    cue = np.array([3, 4, 0, 0, 3, 6, 6], dtype=np.int64)  # sentence 3..6
+    outside = np.array([0, 0, 1], dtype=np.int64)          # trigger at token 0
+    with pytest.raises(ValueError, match="outside"):
+        cm.context(flags, rules, applies, cue, np.array([0, 1, 0, 1]), outside, repair, True)
+    inside = np.array([0, 4, 5], dtype=np.int64)
+    out = np.frombuffer(cm.context(flags, rules, applies, cue, np.array([0, 1, 0, 1]), inside,
+                                   repair, True), dtype=np.int64)
+    assert out.shape == (6,)
