@@ -39,7 +39,24 @@ def corpus_texts() -> list[str]:
                 texts.append(json.loads(line)["text"])
     # paragraphs of several items: multi-sentence docs, quotes and parentheses across items
     paragraphs = [" ".join(texts[i:i + 5]) for i in range(0, len(texts), 5)]
-    return texts + paragraphs
+    return texts + paragraphs + noisy_texts(texts)
+
+
+def noisy_texts(texts: list[str], n: int = 150) -> list[str]:
+    """Corpus words reshuffled with stray quotes, apostrophes, brackets, dashes, line breaks
+    and control characters: the edge cases of quotations, possessives and sentence ends."""
+    import random
+
+    rng = random.Random(7)
+    words = " ".join(texts).split()
+    noise = ['"', "'", "’", "“", "”", "(", ")", "—", "-", ";", ":", "...", "\n", "\n\n",
+             "Jones'", "client's", "\x07", "??", "!", "e.g.", "Dr.", "pt."]
+    out = []
+    for _ in range(n):
+        tokens = [rng.choice(noise) if rng.random() < 0.25 else rng.choice(words)
+                  for _ in range(rng.randint(3, 60))]
+        out.append(" ".join(tokens))
+    return out
 
 
 def test_native_helpers_are_built_where_required() -> None:
