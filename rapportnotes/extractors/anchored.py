@@ -271,14 +271,13 @@ class AnchoredMatcher:
                 span = batch.docs[d][lo - off:hi - off]
                 out.update((k, lo + a, lo + b) for k, a, b in matcher(span))
 
-    def __call__(self, doc: Any, lowers: Any, sent_bounds: Iterable[tuple[int, int]],
-                 hits: Any = None, lemmas: Any = None, is_start: Any = None
-                 ) -> set[tuple[int, int, int]]:
+    def __call__(self, doc: Any, lowers: Any, sent_bounds: Iterable[tuple[int, int]], *,
+                 lemmas: Any = None, is_start: Any = None) -> set[tuple[int, int, int]]:
         """(match_id, start, end) of all matches inside the given sentences of one doc.
 
         A one-doc convenience over :meth:`match_batch`; ``is_start`` (bool array of
         sentence starts) feeds patterns that test ``IS_SENT_START`` and defaults to the
-        doc's own annotation. ``hits`` is accepted for compatibility and ignored.
+        doc's own annotation.
         """
         bounds = list(sent_bounds)
         if not bounds or not len(doc):

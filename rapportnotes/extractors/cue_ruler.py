@@ -133,12 +133,6 @@ class LemmaLookup:
         idx[idx >= len(keys)] = 0
         return np.where(keys[idx] == lowers, vals[idx], lowers)
 
-    def apply(self, doc: Doc, lowers: Any) -> Any:
-        """Set ``token.lemma`` on every token of ``doc``; return the lemma hash array."""
-        lemmas = self.lookup(doc.vocab.strings, lowers)
-        doc.from_array([LEMMA], lemmas.reshape(-1, 1))
-        return lemmas
-
     def __getstate__(self) -> dict[str, Any]:
         return {"table": self.table}
 
