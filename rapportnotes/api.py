@@ -1,7 +1,8 @@
 """The one place where the steps are wired together.
 
-observations → cues → note model → renderer/exporter. Each step lives in its own module and
-knows nothing of the others; this module calls them in order. spaCy is imported only when a
+observations → cues → suggestions → review decisions → note model → renderer/exporter.
+Each step lives in its own module and knows nothing of the others; this module calls them
+in order. spaCy is imported only when a
 note actually needs extraction, so ``import rapportnotes`` stays fast for vendors that only
 validate or render.
 """
@@ -14,14 +15,17 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .assemble import AssemblyContext, assemble
+from .assemble import AssemblyContext, assemble, link_ruptures
 from .cues import Cue
-from .errors import MeasureError
+from .errors import InputError, MeasureError
 from .exporters import exporters
 from .formats import NoteFormat, formats
 from .io import write_atomic
 from .models import SessionObservation
 from .notes import Note
+from .review import AcceptancePolicy, ReviewState, match_decisions
+from .suggestions import Suggestion, plan_prompts, suggestions_from_cues
+from .taxonomy import category_of
 
 if TYPE_CHECKING:
     from .extractors import CueExtractor
@@ -47,6 +51,22 @@ def session_cues(obs: SessionObservation, extractor: CueExtractor | None = None)
     return [cue for cues in extractor.pipe(texts, sources=paths) for cue in cues]
 
 
+def suggest(obs: SessionObservation, *, cues: Sequence[Cue] | None = None,
+            extractor: CueExtractor | None = None) -> list[Suggestion]:
+    """The suggestions extracted from ``obs``'s free text, all pending (no decisions)."""
+    if cues is None:
+        cues = session_cues(obs, extractor)
+    return suggestions_from_cues(obs, cues)
+
+
+def review_state(obs: SessionObservation, *, cues: Sequence[Cue] | None = None,
+                 extractor: CueExtractor | None = None,
+                 policy: AcceptancePolicy | None = None) -> ReviewState:
+    """Suggestions of ``obs`` with the decisions stored in its ``review`` applied."""
+    return match_decisions(suggest(obs, cues=cues, extractor=extractor),
+                           obs.review.decisions, policy)
+
+
 def _score_measures(ctx: AssemblyContext) -> None:
     from .measures import score
 
@@ -55,6 +75,27 @@ def _score_measures(ctx: AssemblyContext) -> None:
             ctx.scores.append((i, score(adm.measure, adm.items, age=ctx.obs.client.age)))
         except MeasureError as exc:
             ctx.score_errors.append(f"rapport.measures[{i}]: {exc}")
+
+
+def check_history(obs: SessionObservation, history: Sequence[SessionObservation]) -> None:
+    """Refuse a history of another client, or sessions on or after this one.
+
+    Another client's measures, ruptures or at-risk reasons in this client's chart would be
+    a privacy incident and a false record, so this is an error, never a silent filter.
+    """
+    when = (obs.session.date, obs.session.start_time)
+    for i, h in enumerate(history):
+        if h.client.id != obs.client.id:
+            raise InputError(f"history[{i}]: client.id differs from the session's client.id; "
+                             "a history must hold the same client's earlier sessions only")
+        if (h.session.date, h.session.start_time) >= when:
+            raise InputError(f"history[{i}]: session is not earlier than the one being "
+                             "documented; a history holds earlier sessions only")
+
+
+def _accepted_withdrawal(obs: SessionObservation) -> int:
+    return sum(1 for d in obs.review.decisions
+               if d.status == "accepted" and category_of(d.label) == "withdrawal")
 
 
 def build_note(
@@ -66,37 +107,65 @@ def build_note(
     extract: bool = True,
     extractor: CueExtractor | None = None,
     strict_measures: bool = False,
+    policy: AcceptancePolicy | None = None,
+    draft: bool = False,
 ) -> Note:
     """Build the note model for one session.
 
-    ``history`` are the client's earlier sessions (any order; sessions on or after this one
-    are ignored); with it the rapport section shows trends and the alliance-at-risk flag.
-    Pass ``cues`` to reuse an extraction, or ``extract=False`` to build from structured
-    fields only. ``strict_measures`` raises on an unscorable measure instead of flagging it
-    in the note.
+    Only entered fields and *accepted* suggestions reach the note: the decisions stored in
+    ``obs.review`` (and, when a vendor sets one, an acceptance ``policy``) decide which
+    extracted cues the clinician confirmed. All suggestions ride on ``Note.suggestions``.
+    ``draft=True`` marks the note DRAFT — NOT FOR THE RECORD and lists pending suggestions
+    in an appendix. ``history`` holds the client's earlier sessions (same client id,
+    earlier than ``obs``; anything else is an ``InputError``); history sessions are never
+    re-extracted — their accepted decisions are read instead. Pass ``cues`` to reuse an
+    extraction, or ``extract=False`` to build from structured fields only.
+    ``strict_measures`` raises on an unscorable measure instead of flagging it.
     """
     fmt = formats.get(format) if isinstance(format, str) else format
+    check_history(obs, history)
     if cues is None:
         cues = session_cues(obs, extractor) if extract else []
-    earlier = sorted(
-        (h for h in history
-         if (h.session.date, h.session.start_time) < (obs.session.date, obs.session.start_time)),
-        key=lambda h: (h.session.date, h.session.start_time),
-    )
-    ctx = AssemblyContext(obs=obs, cues=list(cues), history=earlier)
+    state = match_decisions(suggestions_from_cues(obs, cues), obs.review.decisions, policy)
+    earlier = sorted(history, key=lambda h: (h.session.date, h.session.start_time))
+    ctx = AssemblyContext(obs=obs, accepted=state.accepted, suggestions=state.suggestions,
+                          history=earlier)
     _score_measures(ctx)
     if strict_measures and ctx.score_errors:
         raise MeasureError(ctx.score_errors[0])
     if earlier:
         from .trajectory import build_trajectory
 
-        series = [*earlier, obs]
-        all_cues = None
-        if extract or cues:
-            all_cues = [session_cues(h, extractor) if extract else [] for h in earlier]
-            all_cues.append(list(cues))
-        ctx.trajectory = build_trajectory(series, cues=all_cues)
-    return assemble(fmt, ctx, generator=f"rapportnotes {__version__}")
+        counts = [_accepted_withdrawal(h) for h in earlier]
+        counts.append(sum(1 for s in state.accepted if s.category == "withdrawal"))
+        ctx.trajectory = build_trajectory([*earlier, obs], withdrawal=counts)
+    traj = ctx.trajectory
+    actions = [(a.code, a.text, tuple(a.because), a.source)
+               for a in (traj.suggested_actions if traj is not None and traj.at_risk else ())]
+    low = [sc.short_name for _, sc in ctx.scores if sc.kind == "alliance" and sc.below_cutoff]
+    prompts = plan_prompts(obs, alliance_low=low, actions=actions)
+    messages = [*state.messages(), *link_ruptures(ctx).conflicts]
+    return assemble(fmt, ctx, generator=f"rapportnotes {__version__}",
+                    status="draft" if draft else "final", prompts=prompts, messages=messages)
+
+
+def provenance(note: Note) -> dict[str, object]:
+    """Where every statement of ``note`` came from, for an auditor (``--provenance``).
+
+    Statement text with its sources (entered field paths; accepted suggestions with who
+    accepted them, when, or which policy), then every suggestion and its status. Holds
+    the note's own text and the suggestions' sentences: it is PHI like the note.
+    """
+    return {
+        "client_id": note.client_id, "session_date": note.session_date,
+        "generator": note.generator, "status": note.status,
+        "statements": [
+            {"section": sec.key, "index": i, "lead": st.lead, "text": st.text,
+             "sources": [src.model_dump(mode="json", exclude_none=True) for src in st.sources]}
+            for sec in note.sections for i, st in enumerate(sec.statements)],
+        "suggestions": [s.model_dump(mode="json") for s in note.suggestions],
+        "review_messages": list(note.review_messages),
+    }
 
 
 def render(note: Note, to: str = "md", *,

@@ -6,9 +6,11 @@ into which section. Two rules run through every block:
 
 * Nothing is invented. Absent input reads "Not documented" (or "Not assessed" where the
   clinician said so); there is no default such as "within normal limits" or "denies SI/HI".
-* Extracted cues are findings only when the extractor says so (affirmed, present, about the
-  right person); they are labelled as extracted and carry a short evidence quote, and a
-  structured entry (e.g. a rupture event) wins over an extracted duplicate.
+* Nothing machine-inferred enters the note unless the clinician accepted it. Blocks read
+  only entered fields and *accepted* suggestions (``AssemblyContext.accepted``), which
+  read as clinical prose with their actor named; the software writes no plan content.
+* Each fact once: a measure in one line, a rupture as marker → repair → outcome; headings
+  that do not apply are left out, what a payer requires stays as "Not documented".
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from .cues import Cue
 from .errors import PluginError
 from .formats import NoteFormat
-from .models import MSE_DOMAINS, RiskItem, SessionObservation
+from .models import MSE_DOMAINS, RiskItem, RuptureEvent, SessionObservation
 from .notes import (
     ChartSeries,
     HeaderField,
@@ -31,7 +32,8 @@ from .notes import (
     Statement,
     Table,
 )
-from .taxonomy import DESCRIPTIONS, category_of
+from .suggestions import PlanPrompt, Suggestion
+from .taxonomy import DESCRIPTIONS, LABEL_INFO
 
 if TYPE_CHECKING:
     from .measures import MeasureScore
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
 
 NOT_DOCUMENTED = "Not documented"
 NOT_ASSESSED = "Not assessed"
-EVIDENCE_CHARS = 100
 
 MODALITY = {
     "in_person": "in person",
@@ -71,10 +72,22 @@ PROGRESS = {
     "minimal": "minimal", "emerging": "emerging", "partial": "partial",
     "significant": "significant", "met": "goal met",
 }
-RISK_LEVEL = {
-    "denied": "denies", "passive": "passive ideation", "low": "low risk",
-    "moderate": "moderate risk", "high": "high risk", "imminent": "imminent risk",
+REPORTED = {
+    "denied": "denied", "passive": "passive ideation reported",
+    "active_without_plan": "active ideation without plan reported",
+    "active_with_plan": "active ideation with plan reported",
+    "active_with_intent": "active ideation with plan and intent reported",
 }
+RISK_LEVEL = {"low": "low", "moderate": "moderate", "high": "high", "imminent": "imminent"}
+RISK_DOMAINS = (
+    ("suicidal_ideation", "Suicidal ideation", True),
+    ("homicidal_ideation", "Homicidal ideation", True),
+    ("self_harm", "Self-harm", True),
+    ("substance_use", "Substance-related risk", False),
+    ("overdose", "Overdose risk", False),
+)
+"""(field, wording, payer-required): required domains print "not documented" when absent;
+the substance and overdose domains are printed only when the clinician documented them."""
 
 
 def _field(path: str) -> tuple[SourceRef, ...]:
@@ -89,62 +102,25 @@ def _join(items: Sequence[str]) -> str:
     return "; ".join(items)
 
 
-def evidence_snippet(cue: Cue, limit: int = EVIDENCE_CHARS) -> str:
-    """A short quote around the cue: its sentence, or a window of whole words around the
-    matched phrase when the sentence is long.
-
-    Progress notes are summary level; a quote longer than a line would turn the rapport
-    section into a process note.
-    """
-    sent = " ".join(cue.sentence.split())
-    if len(sent) <= limit:
-        return sent
-    text = " ".join(cue.text.split())
-    pos = sent.find(text)
-    if pos < 0:
-        pos, text = 0, ""
-    words: list[tuple[int, int]] = []  # (start, end) of each word in sent
-    i = 0
-    for word in sent.split(" "):
-        words.append((i, i + len(word)))
-        i += len(word) + 1
-    first = next(k for k, (a, b) in enumerate(words) if b > pos)
-    last = next((k for k, (a, b) in enumerate(words) if b >= pos + len(text)), len(words) - 1)
-    lo, hi = first, last
-    while True:  # grow the window one word at a time, alternating sides, within the limit
-        grew = False
-        for cand in ((lo - 1, hi), (lo, hi + 1)):
-            a, b = cand
-            if a >= 0 and b < len(words) and words[b][1] - words[a][0] <= limit:
-                lo, hi = cand
-                grew = True
-        if not grew:
-            break
-    snippet = sent[words[lo][0]:words[hi][1]]
-    return ("…" if lo > 0 else "") + snippet + ("…" if hi < len(words) - 1 else "")
-
-
 @dataclass
 class AssemblyContext:
-    """Everything a block may read. Built once per note by :func:`assemble`."""
+    """Everything a block may read. Built once per note by ``api.build_note``.
+
+    ``accepted`` holds only the suggestions the clinician (or a vendor's acceptance
+    policy) accepted; pending and rejected ones never reach a block.
+    """
 
     obs: SessionObservation
-    cues: Sequence[Cue] = ()
+    accepted: Sequence[Suggestion] = ()
+    suggestions: Sequence[Suggestion] = ()
     history: Sequence[SessionObservation] = ()
     trajectory: Trajectory | None = None
     scores: list[tuple[int, MeasureScore]] = field(default_factory=list)
     score_errors: list[str] = field(default_factory=list)
 
-    @property
-    def findings(self) -> list[Cue]:
-        return [c for c in self.cues if c.is_finding]
-
-    def findings_by_label(self) -> dict[str, list[Cue]]:
-        """Findings grouped by label, in order of first appearance."""
-        out: dict[str, list[Cue]] = {}
-        for cue in self.findings:
-            out.setdefault(cue.label, []).append(cue)
-        return out
+    def accepted_in(self, slot: str) -> list[Suggestion]:
+        """Accepted suggestions whose label goes to ``slot`` of the note, in text order."""
+        return [s for s in self.accepted if LABEL_INFO[s.label].slot == slot]
 
 
 # --------------------------------------------------------------------------- header
@@ -175,8 +151,8 @@ def build_header(obs: SessionObservation) -> tuple[HeaderField, ...]:
         cpt += "-" + "-".join(s.cpt_modifiers)
     if s.cpt_addons:
         cpt += " + " + ", ".join(s.cpt_addons)
-    if s.place_of_service:
-        cpt += f" · POS {s.place_of_service}"
+    cpt += f" · POS {s.place_of_service}" if s.place_of_service else \
+        " · place of service not documented"
     dx = "; ".join(d.code + (f" {d.description}" if d.description else "")
                    for d in s.diagnoses) or NOT_DOCUMENTED
     return (
@@ -273,20 +249,37 @@ def block_progress(ctx: AssemblyContext) -> list[Statement]:
 
 
 def _risk_text(name: str, item: RiskItem | None) -> str:
-    if item is None or not item.assessed:
+    """What the clinician documented for one domain: the client's report and the
+    clinician's own rating kept apart; absent → not documented (never "not assessed")."""
+    if item is None:
+        return f"{name}: not documented"
+    if not item.assessed:
         return f"{name}: not assessed"
-    text = f"{name}: assessed — {RISK_LEVEL[item.level or 'denied']}"
+    parts = []
+    if item.reported:
+        parts.append(REPORTED[item.reported])
+    if item.level:
+        parts.append(f"clinician-rated {RISK_LEVEL[item.level]} risk")
+    text = f"{name}: " + ", ".join(parts)
     return text + (f" ({item.detail.rstrip('.')})" if item.detail else "")
 
 
 def block_risk(ctx: AssemblyContext) -> list[Statement]:
     r = ctx.obs.risk
-    items = [
-        _risk_text("Suicidal ideation", r.suicidal_ideation),
-        _risk_text("Homicidal ideation", r.homicidal_ideation),
-        _risk_text("Self-harm", r.self_harm),
-    ]
+    items = [_risk_text(name, getattr(r, key)) for key, name, required in RISK_DOMAINS
+             if required or getattr(r, key) is not None]
     out = [Statement(lead="Risk", text=_join(items) + ".", sources=_field("risk"))]
+    if r.formulation is not None:
+        f = r.formulation
+        bits = []
+        if f.acute:
+            bits.append(f"acute {RISK_LEVEL[f.acute]}")
+        if f.chronic:
+            bits.append(f"chronic {f.chronic}")
+        text = ", ".join(bits) or NOT_DOCUMENTED
+        text += f" — {f.detail}" if f.detail else ""
+        out.append(Statement(lead="Risk formulation", text=_sentence(text),
+                             sources=_field("risk.formulation")))
     out.append(Statement(
         lead="Protective factors",
         text=(", ".join(r.protective_factors) + ".") if r.protective_factors else NOT_DOCUMENTED,
@@ -301,59 +294,64 @@ def block_risk(ctx: AssemblyContext) -> list[Statement]:
 # --------------------------------------------------------------------------- rapport
 
 
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
+def _suggestion_source(s: Suggestion) -> SourceRef:
+    return SourceRef(kind="suggestion", path=s.field, label=s.label, start_char=s.start_char,
+                     end_char=s.end_char, accepted_by=s.decided_by, accepted_at=s.decided_at,
+                     policy=s.policy)
 
 
-def _evidence_line(label: str, cues: Sequence[Cue], *, lead: str | None = None,
-                   style: Literal["bullet", "subbullet"] = "subbullet") -> Statement:
-    """One extracted finding: its wording, its evidence quote, its cue spans as sources."""
-    return Statement(
-        lead=lead, text=_cap(DESCRIPTIONS[label]) + ".", style=style,
-        sources=tuple(SourceRef(kind="cue", path=c.source or "clinician_notes", label=c.label,
-                                start_char=c.start_char, end_char=c.end_char) for c in cues),
-        extracted=True, evidence=(evidence_snippet(cues[0]),), cue_labels=(label,))
+def _sources(items: Sequence[Suggestion]) -> tuple[SourceRef, ...]:
+    return tuple(_suggestion_source(s) for s in items)
 
 
-def _cue_statements(lead: str, cues_by_label: dict[str, list[Cue]], *,
-                    style: Literal["bullet", "subbullet"] = "bullet") -> list[Statement]:
-    """Extracted findings as statements that say so and carry their evidence.
+def _statements_text(items: Sequence[Suggestion]) -> str:
+    """Accepted suggestions as prose: one sentence per actor, each distinct predicate once
+    ("Client completed between-session work and participated actively.")."""
+    by_subject: dict[str, list[str]] = {}
+    for s in items:
+        subject, _, predicate = s.statement.partition(" ")
+        preds = by_subject.setdefault(subject, [])
+        predicate = predicate.rstrip(".")
+        if predicate not in preds:
+            preds.append(predicate)
+    sentences = []
+    for subject, preds in by_subject.items():
+        joined = preds[0] if len(preds) == 1 else ", ".join(preds[:-1]) + " and " + preds[-1]
+        sentences.append(f"{subject} {joined}.")
+    return " ".join(sentences)
 
-    One label → one line; several → a lead line with one sub-line per label, so each
-    evidence quote sits next to the finding it supports.
-    """
-    labels = list(cues_by_label)
-    if len(labels) == 1:
-        return [_evidence_line(labels[0], cues_by_label[labels[0]], lead=lead, style=style)]
-    head = Statement(lead=lead, text="", style=style, extracted=True)
-    return [head, *(_evidence_line(lab, cues_by_label[lab]) for lab in labels)]
 
-
-def _measure_statements(ctx: AssemblyContext) -> list[Statement]:
-    out: list[Statement] = []
-    rap = ctx.obs.rapport
+def _measure_line(ctx: AssemblyContext) -> list[Statement]:
+    """Each measure once, with its meaning and (with a history) its trend."""
+    parts: list[str] = []
+    sources: list[SourceRef] = []
     for idx, sc in ctx.scores:
-        text = sc.interpretation
+        resp = ctx.obs.rapport.measures[idx].respondent
+        name = (sc.title or sc.measure.upper()) + (f" ({resp})" if resp else "")
+        text = f"{name} {sc.interpretation}"
         trend = _trend_text(ctx, sc.measure)
         if trend:
-            text = f"{text.rstrip('.')}; {trend}"
-        resp = ctx.obs.rapport.measures[idx].respondent
-        lead = (sc.title or sc.measure.upper()) + (f" ({resp})" if resp else "")
-        out.append(Statement(lead=lead,
-                             text=_sentence(text), style="subbullet",
-                             sources=(SourceRef(kind="measure", path=f"rapport.measures[{idx}]",
-                                                label=sc.measure),)))
-    out.extend(Statement(lead="Measure not scored", text=msg, style="subbullet",
+            text = f"{text}; {trend}"
+        parts.append(text)
+        sources.append(SourceRef(kind="measure", path=f"rapport.measures[{idx}]",
+                                 label=sc.measure))
+    out: list[Statement] = []
+    if parts:
+        out.append(Statement(lead="Alliance measures", style="bullet",
+                             text=_sentence(_join(parts)), sources=tuple(sources)))
+    out.extend(Statement(lead="Measure not scored", text=msg, style="bullet",
                          sources=_field("rapport.measures"), emphasis="attention")
                for msg in ctx.score_errors)
+    rap = ctx.obs.rapport
     if rap.therapist_rating:
         tr = rap.therapist_rating
         text = f"{tr.score}/{tr.scale_max}" + (f" — {tr.comment}" if tr.comment else "")
         out.append(Statement(lead="Therapist rapport rating", text=_sentence(text),
-                             style="subbullet", sources=_field("rapport.therapist_rating")))
-    head = Statement(lead="Alliance measures", text="" if out else NOT_DOCUMENTED + ".",
-                     style="bullet", sources=_field("rapport.measures"))
-    return [head, *out]
+                             style="bullet", sources=_field("rapport.therapist_rating")))
+    if not out:
+        out.append(Statement(lead="Alliance measures", text=NOT_DOCUMENTED + ".",
+                             style="bullet", sources=_field("rapport.measures")))
+    return out
 
 
 def _trend_text(ctx: AssemblyContext, measure: str) -> str | None:
@@ -362,45 +360,116 @@ def _trend_text(ctx: AssemblyContext, measure: str) -> str | None:
     return ctx.trajectory.trend_text(measure, ctx.obs.session.date)
 
 
-def _ruptures(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[Statement]:
-    rap = ctx.obs.rapport
+@dataclass
+class RuptureLinks:
+    """How accepted repair and re-engagement suggestions relate to the entered ruptures.
+
+    A repair attaches to an entered rupture only when a marker of that rupture comes before
+    it in the same field (order fits); a re-engagement only when, in addition, its actor is
+    the one who showed the rupture, and never against the entered outcome.
+    """
+
+    extra_repairs: dict[int, list[Suggestion]] = field(default_factory=dict)
+    markers: list[Suggestion] = field(default_factory=list)  # accepted, no entered rupture
+    repairs: list[Suggestion] = field(default_factory=list)  # accepted, attached to nothing
+    outcomes: list[Suggestion] = field(default_factory=list)  # re-engaged, no entered rupture
+    conflicts: list[str] = field(default_factory=list)
+
+
+def _who_matches(ev: RuptureEvent, s: Suggestion) -> bool:
+    if ev.who is None:
+        return s.actor == "client"
+    who = ev.who.lower()
+    return (s.actor != "client" and (s.actor_role or s.actor) in who) or s.actor in who
+
+
+def link_ruptures(ctx: AssemblyContext) -> RuptureLinks:
+    """Relate accepted repair/outcome suggestions to the entered rupture events."""
+    links = RuptureLinks()
+    events = list(ctx.obs.rapport.ruptures)
+    entered_markers = {m for ev in events for m in ev.markers}
+
+    def event_before(s: Suggestion) -> int | None:
+        best: tuple[int, int] | None = None  # (marker start, event index)
+        for t in ctx.suggestions:
+            if t.field != s.field or t.start_char >= s.start_char:
+                continue
+            for i, ev in enumerate(events):
+                if t.label in ev.markers and (best is None or t.start_char > best[0]):
+                    best = (t.start_char, i)
+        return None if best is None else best[1]
+
+    for s in ctx.accepted_in("rupture"):
+        if s.label not in entered_markers:
+            links.markers.append(s)
+    for s in ctx.accepted_in("repair"):
+        if any(s.label in ev.repairs for ev in events):
+            continue
+        i = event_before(s)
+        if i is None:
+            links.repairs.append(s)
+        else:
+            links.extra_repairs.setdefault(i, []).append(s)
+    for s in ctx.accepted_in("outcome"):
+        i = event_before(s)
+        if i is None:
+            if events:
+                links.conflicts.append(
+                    f"accepted re-engagement ({s.field}) does not follow a marker of an "
+                    "entered rupture; it is left out of the note")
+            else:
+                links.outcomes.append(s)
+            continue
+        ev = events[i]
+        if ev.resolved == "no":
+            links.conflicts.append(
+                f"accepted re-engagement ({s.field}) contradicts rapport.ruptures[{i}]."
+                "resolved = no; it is left out of the note")
+        elif not _who_matches(ev, s):
+            links.conflicts.append(
+                f"accepted re-engagement ({s.field}) is by a different person than "
+                f"rapport.ruptures[{i}]; it is left out of the note")
+    return links
+
+
+def _ruptures(ctx: AssemblyContext, links: RuptureLinks) -> list[Statement]:
     out: list[Statement] = []
-    covered: set[str] = set()
-    for i, ev in enumerate(rap.ruptures):
+    for i, ev in enumerate(ctx.obs.rapport.ruptures):
         markers = ", ".join(DESCRIPTIONS[m] for m in ev.markers)
         text = f"{ev.kind} — {markers}" + (f" ({ev.who})" if ev.who else "")
         text += f": {_sentence(ev.description)}" if ev.description else "."
-        repairs = ("; ".join(DESCRIPTIONS[r] for r in ev.repairs) if ev.repairs
-                   else "none documented")
-        text += f" Repair: {repairs}. Outcome: {RESOLVED[ev.resolved]}."
-        labels = [*ev.markers, *ev.repairs]
-        backing = [lab for lab in labels if lab in findings]
-        covered.update(labels)
-        if ev.resolved != "no" and "repair.reengaged" in findings:
-            backing.append("repair.reengaged")
-            covered.add("repair.reengaged")
+        repairs = [DESCRIPTIONS[r] for r in ev.repairs]
+        extra = links.extra_repairs.get(i, [])
+        repairs += [DESCRIPTIONS[s.label] for s in extra
+                    if DESCRIPTIONS[s.label] not in repairs]
+        text += f" Repair: {'; '.join(repairs) if repairs else 'none documented'}."
+        text += f" Outcome: {RESOLVED[ev.resolved]}."
         out.append(Statement(
             lead="Rupture", text=text, style="bullet",
-            sources=(SourceRef(kind="field", path=f"rapport.ruptures[{i}]"),),
-            emphasis="attention" if ev.resolved == "no" else "none",
-        ))
-        out.extend(_evidence_line(lab, findings[lab]) for lab in backing)
-    rupture_cues = {lab: cs for lab, cs in findings.items()
-                    if category_of(lab) in ("withdrawal", "confrontation") and lab not in covered}
-    if rupture_cues:
-        out.extend(_cue_statements("Possible rupture markers (from session notes, not "
-                                   "entered as a rupture event — review)", rupture_cues))
-    repair_cues = {lab: cs for lab, cs in findings.items()
-                   if category_of(lab) == "repair" and lab not in covered}
-    if repair_cues:
-        out.extend(_cue_statements("Repair noted (from session notes)", repair_cues))
+            sources=(SourceRef(kind="field", path=f"rapport.ruptures[{i}]"),
+                     *_sources(extra)),
+            emphasis="attention" if ev.resolved == "no" else "none"))
+    if links.markers:
+        kinds = sorted({s.category for s in links.markers})
+        text = f"{' and '.join(kinds)} — {_statements_text(links.markers)}"
+        if links.repairs:
+            text += f" Repair: {_statements_text(links.repairs)}"
+        text += (f" Outcome: {_statements_text(links.outcomes)}" if links.outcomes
+                 else " Outcome: not documented.")
+        out.append(Statement(lead="Rupture", text=text, style="bullet",
+                             sources=_sources([*links.markers, *links.repairs,
+                                               *links.outcomes])))
+    elif links.repairs or links.outcomes:
+        items = [*links.repairs, *links.outcomes]
+        out.append(Statement(lead="Alliance repair", text=_statements_text(items),
+                             style="bullet", sources=_sources(items)))
     if not out:
         out.append(Statement(lead="Ruptures", text="None documented.", style="bullet",
                              sources=_field("rapport.ruptures")))
     return out
 
 
-def _attendance(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[Statement]:
+def _attendance(ctx: AssemblyContext) -> list[Statement]:
     att = ctx.obs.rapport.attendance
     parts: list[str] = []
     expressed: set[str] = set()
@@ -424,68 +493,34 @@ def _attendance(ctx: AssemblyContext, findings: dict[str, list[Cue]]) -> list[St
             parts.append(f"{n or 'no'} cancellation{'s' if n != 1 else ''} since the last "
                          "session")
             expressed.add("attendance.cancellation")
-    out = [Statement(lead="Attendance", text=(_join(parts) + ".") if parts else NOT_DOCUMENTED
-                     + ".", style="bullet", sources=_field("rapport.attendance"))]
-    extra = {lab: cs for lab, cs in findings.items()
-             if category_of(lab) == "attendance" and lab not in expressed}
-    if extra:
-        out.extend(_cue_statements("Also noted in session notes", extra, style="subbullet"))
-    return out
+    accepted = [s for s in ctx.accepted_in("attendance") if s.label not in expressed]
+    text = (_join(parts) + ".") if parts else ""
+    if accepted:
+        text = (text + " " if text else "") + _statements_text(accepted)
+    sources = (*_field("rapport.attendance"), *_sources(accepted))
+    return [Statement(lead="Attendance", text=text or NOT_DOCUMENTED + ".", style="bullet",
+                      sources=sources)]
+
+
+def _needs_alliance_plan(ctx: AssemblyContext) -> bool:
+    """An alliance concern the clinician's plan should speak to."""
+    rap = ctx.obs.rapport
+    return (any(ev.resolved != "yes" for ev in rap.ruptures) or rap.fit_concern is not None
+            or any(sc.kind == "alliance" and sc.below_cutoff for _, sc in ctx.scores)
+            or (ctx.trajectory is not None and ctx.trajectory.at_risk))
 
 
 def _alliance_plan(ctx: AssemblyContext) -> list[Statement]:
-    """Specific items from this session first; the trajectory's generic actions only where
-    no specific item already covers them (a plan that says the same thing twice gets
-    skimmed)."""
-    rap = ctx.obs.rapport
-    items: list[Statement] = []
-    covered: set[str] = set()
-    for i, ev in enumerate(rap.ruptures):
-        if ev.resolved != "yes":
-            markers = ", ".join(DESCRIPTIONS[m] for m in ev.markers)
-            items.append(Statement(
-                text=f"Revisit the {RESOLVED[ev.resolved]} {ev.kind} rupture ({markers}) early "
-                     "in the next session: acknowledge it and invite the client's view.",
-                style="subbullet", sources=(SourceRef(kind="derived",
-                                                      path=f"rapport.ruptures[{i}]"),)))
-            covered.add("acknowledge_repair")
-    if rap.fit_concern is not None:
-        fc = rap.fit_concern
-        text = "Discuss fit with the client"
-        if fc.referral_considered:
-            text += "; referral considered" + (f" ({fc.referral_to})" if fc.referral_to else "")
-        items.append(Statement(text=text + ".", style="subbullet",
-                               sources=(SourceRef(kind="derived", path="rapport.fit_concern"),)))
-        covered.add("discuss_fit")
-    for idx, sc in ctx.scores:
-        if sc.kind == "alliance" and (sc.below_cutoff or sc.flags):
-            items.append(Statement(
-                text=f"Ask about the {sc.title or sc.measure.upper()} result and repeat it next "
-                     "session; if it stays low, review goals and approach together.",
-                style="subbullet", sources=(SourceRef(kind="derived",
-                                                      path=f"rapport.measures[{idx}]"),)))
-            covered.update(("invite_feedback", "revisit_goals"))
-    traj = ctx.trajectory
-    if traj is not None and traj.at_risk:
-        for action in traj.suggested_actions:
-            if action.code not in covered:
-                items.append(Statement(text=_sentence(action.text), style="subbullet",
-                                       sources=(SourceRef(kind="history", path="history",
-                                                          label=action.code),)))
-    head = Statement(lead="Alliance plan", style="bullet",
-                     text="" if items else "No alliance concern requiring action documented.",
-                     sources=(SourceRef(kind="derived", path="rapport"),))
-    return [head, *_dedupe(items)]
-
-
-def _dedupe(items: list[Statement]) -> list[Statement]:
-    seen: set[str] = set()
-    out = []
-    for st in items:
-        if st.text not in seen:
-            seen.add(st.text)
-            out.append(st)
-    return out
+    """The clinician's own alliance plan items; the software adds none (its prompts are
+    review material). With a concern and no item, the gap stays visible."""
+    items = ctx.obs.rapport.alliance_plan
+    if items:
+        return [Statement(lead="Alliance plan", style="bullet", text=_sentence(_join(items)),
+                          sources=_field("rapport.alliance_plan"))]
+    if _needs_alliance_plan(ctx):
+        return [Statement(lead="Alliance plan", style="bullet", text=NOT_DOCUMENTED + ".",
+                          sources=_field("rapport.alliance_plan"), emphasis="attention")]
+    return []
 
 
 def _at_risk(ctx: AssemblyContext) -> list[Statement]:
@@ -496,31 +531,59 @@ def _at_risk(ctx: AssemblyContext) -> list[Statement]:
         return [Statement(lead="Alliance trajectory", style="bullet",
                           text=f"not at risk across {len(ctx.history) + 1} sessions.",
                           sources=(SourceRef(kind="history", path="history"),))]
-    reasons = [r.message for r in traj.reasons]
-    return [Statement(lead="ALLIANCE AT RISK", style="bullet", emphasis="attention",
+    reasons = [r.message for r in traj.reasons if r.code not in _MEASURE_REASONS]
+    if any(r.code in _MEASURE_REASONS for r in traj.reasons):
+        reasons.insert(0, "alliance measures (above)")
+    return [Statement(lead="Alliance at risk", style="bullet", emphasis="attention",
                       text=_join([r.rstrip(".") for r in reasons]) + ".",
                       sources=(SourceRef(kind="history", path="history"),))]
 
 
+_MEASURE_REASONS = frozenset({"alliance_below_cutoff", "alliance_falling",
+                              "outcome_deteriorating"})
+"""Reasons already told by the measure line; the at-risk flag names them, not their numbers."""
+
+
+def _previous_unresolved(ctx: AssemblyContext) -> list[Statement]:
+    """Unresolved ruptures of the previous session (the clinician's own record of it)."""
+    if not ctx.history:
+        return []
+    prev = ctx.history[-1]
+    bits = []
+    for ev in prev.rapport.ruptures:
+        if ev.resolved != "yes":
+            markers = ", ".join(DESCRIPTIONS[m] for m in ev.markers)
+            bits.append(f"{RESOLVED[ev.resolved]} {ev.kind} rupture ({markers})")
+    if not bits:
+        return []
+    when = (f"session {prev.session.number}, " if prev.session.number else "") + \
+        prev.session.date.isoformat()
+    return [Statement(lead="Previous session", style="bullet", emphasis="attention",
+                      text=f"{_join(bits)} ({when}).",
+                      sources=(SourceRef(kind="history", path="history[-1].rapport.ruptures"),))]
+
+
 def block_rapport(ctx: AssemblyContext) -> list[Statement]:
-    """The rapport & therapeutic-alliance section, summary level (a progress note)."""
+    """The rapport & therapeutic-alliance section, summary level (a progress note).
+
+    Built from entered fields and accepted suggestions only; each fact once; lines with
+    nothing to say are left out except attendance and ruptures, which auditors look for.
+    """
     rap = ctx.obs.rapport
-    findings = ctx.findings_by_label()
+    links = link_ruptures(ctx)
     out: list[Statement] = []
     out.extend(_at_risk(ctx))
-    out.extend(_measure_statements(ctx))
+    out.extend(_measure_line(ctx))
     if rap.interventions:
         out.append(Statement(lead="Rapport-building interventions", style="bullet",
                              text=", ".join(RAPPORT_INTERVENTIONS[i] for i in rap.interventions)
                              + ".", sources=_field("rapport.interventions")))
-    engagement = {lab: cs for lab, cs in findings.items() if category_of(lab) == "engagement"}
+    engagement = ctx.accepted_in("engagement")
     if engagement:
-        out.extend(_cue_statements("Engagement observed", engagement))
-    else:
-        out.append(Statement(lead="Engagement observed", style="bullet",
-                             text="no engagement cues documented.",
-                             sources=_field("clinician_notes")))
-    out.extend(_ruptures(ctx, findings))
+        out.append(Statement(lead="Engagement", style="bullet",
+                             text=_statements_text(engagement), sources=_sources(engagement)))
+    out.extend(_previous_unresolved(ctx))
+    out.extend(_ruptures(ctx, links))
     prefs = rap.preferences
     if prefs is not None and (prefs.ready_to_discuss or prefs.not_ready_to_discuss or prefs.other):
         bits = []
@@ -531,29 +594,22 @@ def block_rapport(ctx: AssemblyContext) -> list[Statement]:
         bits.extend(prefs.other)
         out.append(Statement(lead="Preferences and boundaries", style="bullet",
                              text=_sentence(_join(bits)), sources=_field("rapport.preferences")))
-    else:
-        out.append(Statement(lead="Preferences and boundaries", style="bullet",
-                             text=NOT_DOCUMENTED + ".", sources=_field("rapport.preferences")))
-    out.append(Statement(lead="Cultural considerations", style="bullet",
-                         text=_sentence(_join(rap.cultural_considerations))
-                         if rap.cultural_considerations else NOT_DOCUMENTED + ".",
-                         sources=_field("rapport.cultural_considerations")))
+    if rap.cultural_considerations:
+        out.append(Statement(lead="Cultural considerations", style="bullet",
+                             text=_sentence(_join(rap.cultural_considerations)),
+                             sources=_field("rapport.cultural_considerations")))
     if rap.adaptations:
-        out.append(Statement(lead="Setting and telehealth adaptations", style="bullet", text="",
+        text = _join(f"{ADAPTATION[a.kind].lower()}: {a.description.rstrip('.')}"
+                     for a in rap.adaptations)
+        out.append(Statement(lead="Adaptations", style="bullet", text=_sentence(text),
                              sources=_field("rapport.adaptations")))
-        out.extend(Statement(lead=ADAPTATION[a.kind], text=_sentence(a.description),
-                             style="subbullet", sources=_field(f"rapport.adaptations[{i}]"))
-                   for i, a in enumerate(rap.adaptations))
-    else:
-        out.append(Statement(lead="Setting and telehealth adaptations", style="bullet",
-                             text="none documented.", sources=_field("rapport.adaptations")))
     if rap.caregiver_alliance is not None:
         ca = rap.caregiver_alliance
         text = f"{ca.caregiver}" + (f": {ca.quality}" if ca.quality else "")
         text += f" — {ca.detail}" if ca.detail else ""
         out.append(Statement(lead="Caregiver alliance", style="bullet", text=_sentence(text),
                              sources=_field("rapport.caregiver_alliance")))
-    out.extend(_attendance(ctx, findings))
+    out.extend(_attendance(ctx))
     if rap.fit_concern is not None:
         fc = rap.fit_concern
         text = fc.concern.rstrip(".")
@@ -572,6 +628,7 @@ def block_rapport(ctx: AssemblyContext) -> list[Statement]:
 
 
 def block_plan(ctx: AssemblyContext) -> list[Statement]:
+    """The clinician's plan, as entered: the software adds no plan line."""
     p = ctx.obs.plan
     out = [Statement(lead="Treatment", text=p.treatment or NOT_DOCUMENTED,
                      sources=_field("plan.treatment"))]
@@ -587,33 +644,6 @@ def block_plan(ctx: AssemblyContext) -> list[Statement]:
                          NOT_DOCUMENTED, sources=_field("plan.referrals")))
     out.append(Statement(lead="Coordination of care", text=p.coordination_of_care or
                          NOT_DOCUMENTED, sources=_field("plan.coordination_of_care")))
-    for i, ev in enumerate(ctx.obs.rapport.ruptures):
-        if ev.resolved != "yes":
-            markers = ", ".join(DESCRIPTIONS[m] for m in ev.markers)
-            out.append(Statement(
-                lead="Alliance", emphasis="attention",
-                text=f"revisit the {RESOLVED[ev.resolved]} {ev.kind} rupture ({markers}) at the "
-                     "start of the next session.",
-                sources=(SourceRef(kind="derived", path=f"rapport.ruptures[{i}]"),)))
-    out.extend(_carried_forward(ctx))
-    return out
-
-
-def _carried_forward(ctx: AssemblyContext) -> list[Statement]:
-    """Unresolved ruptures of the previous session: the Plan must not lose them."""
-    if not ctx.history:
-        return []
-    prev = ctx.history[-1]
-    out = []
-    for i, ev in enumerate(prev.rapport.ruptures):
-        if ev.resolved != "yes":
-            markers = ", ".join(DESCRIPTIONS[m] for m in ev.markers)
-            num = f"session {prev.session.number}" if prev.session.number else "previous session"
-            out.append(Statement(
-                lead="Carried forward", emphasis="attention",
-                text=f"{RESOLVED[ev.resolved]} {ev.kind} rupture ({markers}) from {num} "
-                     f"({prev.session.date.isoformat()}) — follow up.",
-                sources=(SourceRef(kind="history", path=f"history[-1].rapport.ruptures[{i}]"),)))
     return out
 
 
@@ -630,8 +660,14 @@ BLOCKS: dict[str, Callable[[AssemblyContext], list[Statement]]] = {
 """Built-in blocks a format can name."""
 
 
-def assemble(fmt: NoteFormat, ctx: AssemblyContext, *, generator: str) -> Note:
-    """Build the note for ``fmt`` from a prepared context."""
+def assemble(fmt: NoteFormat, ctx: AssemblyContext, *, generator: str,
+             status: Literal["final", "draft"] = "final",
+             prompts: Sequence[PlanPrompt] = (), messages: Sequence[str] = ()) -> Note:
+    """Build the note for ``fmt`` from a prepared context.
+
+    The suggestions, prompts and review messages ride on the note model, outside its
+    sections: exporters print them only in a draft's appendix, never in the record.
+    """
     sections = []
     for spec in fmt.sections:
         statements: list[Statement] = []
@@ -653,6 +689,8 @@ def assemble(fmt: NoteFormat, ctx: AssemblyContext, *, generator: str) -> Note:
         signature=Signature(clinician=obs.clinician.name, credentials=obs.clinician.credentials,
                             signed_at=_signed(obs)),
         client_id=obs.client.id, session_date=obs.session.date.isoformat(), generator=generator,
+        status=status, suggestions=tuple(ctx.suggestions), prompts=tuple(prompts),
+        review_messages=tuple(messages),
     )
 
 
@@ -664,26 +702,12 @@ def _signed(obs: SessionObservation) -> str | None:
 
 
 def _rapport_extras(ctx: AssemblyContext) -> tuple[tuple[Table, ...], tuple[ChartSeries, ...]]:
-    """Measures table (and chart series when there is a history)."""
-    tables: list[Table] = []
-    if ctx.scores:
-        with_subscales = any(sc.subscales for _, sc in ctx.scores)
-        rows = []
-        for _, sc in ctx.scores:
-            row = [sc.title or sc.measure.upper(), f"{_num(sc.total)}/{_num(sc.total_max)}"]
-            if with_subscales:
-                row.append(", ".join(f"{k} {_num(v)}" for k, v in sc.subscales.items()) or "—")
-            row.append(", ".join(f"{it.label} {_num(it.raw)}" for it in sc.items))
-            rows.append(tuple(row))
-        columns = ("Measure", "Total", *(("Subscales",) if with_subscales else ()), "Items")
-        tables.append(Table(caption="Alliance and outcome measures", columns=columns,
-                            rows=tuple(rows)))
-    chart: tuple[ChartSeries, ...] = ()
+    """With a history: the series across sessions, as chart data and as a table for
+    exporters without images. (This session's scores are told once, in the measure line.)"""
     traj = ctx.trajectory
-    if traj is not None:
-        chart = tuple(traj.chart_series())
-        tables.append(traj.history_table())
-    return tuple(tables), chart
+    if traj is None or not traj.measures:
+        return (), ()
+    return (traj.history_table(),), tuple(traj.chart_series())
 
 
 def _num(v: float) -> str:

@@ -231,32 +231,72 @@ class GoalProgress(Strict):
     detail: Text | None = None
 
 
-RiskLevel = Literal["denied", "passive", "low", "moderate", "high", "imminent"]
+ReportedIdeation = Literal[
+    "denied", "passive", "active_without_plan", "active_with_plan", "active_with_intent",
+]
+"""What the client reported, in the steps clinicians screen for (C-SSRS order)."""
+
+RiskLevel = Literal["low", "moderate", "high", "imminent"]
+"""The clinician's formulation of risk in a domain (not what the client said)."""
+
+_LEGACY_REPORTED = {"denied": "denied", "passive": "passive"}
 
 
 class RiskItem(Strict):
-    """One risk domain. Absent means *not assessed*; there is no default of "denies"."""
+    """One risk domain as assessed this session.
+
+    The item itself is optional: an absent domain is *not documented*. ``assessed: false``
+    records that the clinician chose not to assess it (printed "not assessed"). When
+    assessed, the client's report (``reported``) and the clinician's own formulation
+    (``level``) are kept apart, because an auditor reads "denies SI" and "low risk" as two
+    different statements made by two different people.
+    """
 
     assessed: bool
+    reported: ReportedIdeation | None = Field(
+        None, description="What the client reported, e.g. 'denied', 'passive'.")
     level: RiskLevel | None = Field(
-        None, description="Required when assessed; 'denied' when the client denies it.")
+        None, description="The clinician's rating of risk in this domain.")
     detail: Text | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_level(cls, data: object) -> object:
+        """Schema 1 files wrote the client's report into ``level`` ('denied', 'passive');
+        read them as ``reported`` so older files keep validating with the same meaning."""
+        if isinstance(data, dict) and data.get("level") in _LEGACY_REPORTED \
+                and "reported" not in data:
+            data = dict(data)
+            data["reported"] = _LEGACY_REPORTED[data.pop("level")]
+        return data
+
     @model_validator(mode="after")
-    def _level_iff_assessed(self) -> RiskItem:
-        if self.assessed and self.level is None:
-            raise ValueError("level is required when assessed is true")
-        if not self.assessed and self.level is not None:
-            raise ValueError("level must be omitted when assessed is false")
+    def _content_iff_assessed(self) -> RiskItem:
+        if self.assessed and self.reported is None and self.level is None:
+            raise ValueError("reported or level is required when assessed is true")
+        if not self.assessed and (self.reported is not None or self.level is not None):
+            raise ValueError("reported and level must be omitted when assessed is false")
         return self
 
 
+class RiskFormulation(Strict):
+    """The clinician's overall risk formulation (acute and chronic)."""
+
+    acute: RiskLevel | None = None
+    chronic: Literal["low", "moderate", "high"] | None = None
+    detail: Text | None = None
+
+
 class Risk(Strict):
-    """Risk assessment."""
+    """Risk assessment. Every domain is optional: absent means *not documented*."""
 
     suicidal_ideation: RiskItem | None = None
     homicidal_ideation: RiskItem | None = None
     self_harm: RiskItem | None = None
+    substance_use: RiskItem | None = Field(
+        None, description="Risk related to alcohol or drug use this session.")
+    overdose: RiskItem | None = Field(None, description="Overdose risk (opioids, pills).")
+    formulation: RiskFormulation | None = None
     protective_factors: list[ShortText] = Field(default_factory=list)
     safety_plan_reviewed: bool | None = None
 
@@ -392,6 +432,63 @@ class Rapport(Strict):
     ruptures: list[RuptureEvent] = Field(default_factory=list)
     caregiver_alliance: CaregiverAlliance | None = None
     fit_concern: FitConcern | None = None
+    alliance_plan: list[ShortText] = Field(
+        default_factory=list,
+        description="The clinician's own alliance plan items. The software never writes "
+        "plan content; its prompts appear in review only.")
+
+
+# --------------------------------------------------------------------------- review
+
+
+Actor = Literal["client", "caregiver", "partner", "family", "therapist"]
+"""Who did or showed a cue, among the people who can carry a finding (taxonomy v1.1)."""
+
+SentenceHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+
+
+class Decision(Strict):
+    """The clinician's decision on one suggestion, stored in the session file.
+
+    Keyed by field, span and label (what the extractor found and where) plus a hash of the
+    sentence, so that after a re-extraction (new rules, an edited note) a decision still
+    finds its suggestion when the sentence moved, and is reported, not silently dropped,
+    when the sentence itself changed.
+    """
+
+    field: Annotated[str, StringConstraints(pattern=r"^[a-z_]+(\[[0-9]+\])?(\.[a-z_]+)*$",
+                                            max_length=120)] = Field(
+        description="Free-text field path the suggestion came from, e.g. 'clinician_notes'.")
+    start_char: int = Field(ge=0)
+    end_char: int = Field(ge=0)
+    label: str = Field(description="Taxonomy label of the suggestion.")
+    sentence_sha: SentenceHash = Field(
+        description="First 16 hex digits of SHA-256 of the suggestion's sentence "
+        "(whitespace-normalised); lets the decision follow a sentence that moved.")
+    status: Literal["accepted", "rejected"]
+    actor: Actor | None = Field(None, description="Actor as corrected by the clinician.")
+    actor_role: ShortText | None = Field(
+        None, description="Role word for a caregiver, partner or family actor, e.g. 'mother'.")
+    by: ShortText = Field(description="Who decided (the clinician, or a policy's name).")
+    at: datetime = Field(description="When the decision was made.")
+    policy: ShortText | None = Field(
+        None, description="Set when an acceptance policy, not a person, decided.")
+
+    @model_validator(mode="after")
+    def _valid(self) -> Decision:
+        from .taxonomy import LABELS
+
+        if self.label not in LABELS:
+            raise ValueError("label is not a taxonomy label")
+        if self.end_char <= self.start_char:
+            raise ValueError("end_char must be after start_char")
+        return self
+
+
+class Review(Strict):
+    """Review decisions on the suggestions extracted from this session's free text."""
+
+    decisions: list[Decision] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- the session
@@ -422,6 +519,10 @@ class SessionObservation(Strict):
         None, description="When the clinician signed the note; unsigned notes show a blank.")
     clinician_notes: LongText | None = Field(
         None, description="Free-text session notes; the cue extractor reads them.")
+    review: Review = Field(
+        default_factory=Review,
+        description="The clinician's decisions on suggestions (written by `rapportnotes "
+        "review`); only accepted suggestions enter the note.")
 
     @model_validator(mode="after")
     def _caregiver_needs_caregiver(self) -> SessionObservation:

@@ -1,9 +1,14 @@
 """The note model: what a finished progress note says, before any layout.
 
 A :class:`Note` is ordered sections of :class:`Statement` objects. Every statement carries
-its sources (the input field paths or the extracted cue spans it was built from) so a
-reviewer — or an auditor — can trace each sentence back to what the clinician entered.
+its sources (the input field paths, or the accepted suggestion and who accepted it) so an
+auditor can trace each sentence back to what the clinician entered or confirmed.
 Renderers and exporters only lay this model out; they never decide content.
+
+The record and its provenance are kept apart: statements hold clinical prose only (no cue
+labels, no verbatim free text beyond the clinician's ``quotes``), while sources, the
+suggestions and the plan prompts are fields of the model that exporters do not print in a
+final note (a draft prints the pending suggestions in a separate appendix).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .suggestions import PlanPrompt, Suggestion
 
 
 class _Frozen(BaseModel):
@@ -20,11 +27,15 @@ class _Frozen(BaseModel):
 class SourceRef(_Frozen):
     """Where a statement came from."""
 
-    kind: Literal["field", "cue", "measure", "history", "derived"]
-    path: str = Field(description="Input field path, or the free-text field a cue came from.")
+    kind: Literal["field", "suggestion", "measure", "history", "derived"]
+    path: str = Field(description="Input field path, or the free-text field a suggestion "
+                      "came from.")
     label: str | None = Field(None, description="Cue label or measure name, when relevant.")
     start_char: int | None = None
     end_char: int | None = None
+    accepted_by: str | None = Field(None, description="Who accepted the suggestion.")
+    accepted_at: str | None = None
+    policy: str | None = Field(None, description="Acceptance policy, when no person did.")
 
 
 class Statement(_Frozen):
@@ -34,9 +45,6 @@ class Statement(_Frozen):
     lead: str | None = Field(None, description="Bold lead-in, e.g. 'Attendance'.")
     style: Literal["paragraph", "bullet", "subbullet"] = "paragraph"
     sources: tuple[SourceRef, ...] = ()
-    extracted: bool = Field(False, description="Built from extractor cues, not entered data.")
-    evidence: tuple[str, ...] = Field((), description="Short quotes backing an extracted cue.")
-    cue_labels: tuple[str, ...] = ()
     emphasis: Literal["none", "attention"] = Field(
         "none", description="'attention' for items a reader must not miss (at-risk flag).")
 
@@ -94,6 +102,20 @@ class Note(_Frozen):
     client_id: str
     session_date: str
     generator: str = Field(description="'rapportnotes <version>' for provenance.")
+    status: Literal["final", "draft"] = Field(
+        "final", description="A draft is marked DRAFT — NOT FOR THE RECORD on every page "
+        "and lists pending suggestions in an appendix.")
+    suggestions: tuple[Suggestion, ...] = Field(
+        (), description="Every suggestion with its review status; never part of the body.")
+    prompts: tuple[PlanPrompt, ...] = Field(
+        (), description="Plan prompts for the clinician (review only; never plan text).")
+    review_messages: tuple[str, ...] = Field(
+        (), description="Decisions that no longer match, conflicts with entered data.")
+
+    @property
+    def pending(self) -> tuple[Suggestion, ...]:
+        """Suggestions nobody has accepted or rejected yet."""
+        return tuple(s for s in self.suggestions if s.status == "pending")
 
     def section(self, key: str) -> NoteSection:
         """Return the section with ``key`` (KeyError if the format has none)."""

@@ -1,13 +1,17 @@
-"""The alliance-cue taxonomy (v1): the 33 ``category.subtype`` labels and their wording.
+"""The alliance-cue taxonomy (v1.1): the 33 ``category.subtype`` labels and their data.
 
-This module is the single in-code copy of the contract in the project's
-``docs/cue-taxonomy-decisions.md`` and the upstream taxonomy: extractors, input models
-(rupture markers and repair strategies) and renderers all take label names from here, so a
-misspelt label fails at import or validation time instead of silently never matching.
+The label table (description, who can carry the finding, where an accepted suggestion goes
+in the note, the clinical sentence it becomes) is data in ``data/labels.jsonl``. The
+``Literal`` types below exist for static typing and the JSON Schema of the input models;
+an import-time check keeps them and the data file identical, so a misspelt label fails at
+import instead of silently never matching.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from importlib import resources
 from typing import Final, Literal, get_args
 
 Category = Literal["engagement", "withdrawal", "confrontation", "repair", "attendance"]
@@ -68,42 +72,37 @@ LABELS: Final[tuple[str, ...]] = tuple(
     for label in get_args(group)
 )
 
-#: Short human wording used when a label is shown in a note ("withdrawal — minimal response").
-DESCRIPTIONS: Final[dict[str, str]] = {
-    "engagement.participation": "active participation",
-    "engagement.disclosure": "personal disclosure",
-    "engagement.nonverbal": "attuned nonverbal engagement",
-    "engagement.collaboration": "collaboration on goals or plan",
-    "engagement.homework": "between-session work completed",
-    "withdrawal.denial": "denial of an evident feeling or problem",
-    "withdrawal.minimal_response": "minimal response",
-    "withdrawal.abstract_communication": "abstract or intellectualised communication",
-    "withdrawal.shifting_topic": "shifting topic / avoidant storytelling",
-    "withdrawal.deferential": "deferential, appeasing stance",
-    "withdrawal.content_affect_split": "content–affect split",
-    "withdrawal.self_criticism_hopelessness": "self-criticism or hopelessness",
-    "confrontation.complaint_therapist": "complaint about the therapist",
-    "confrontation.rejects_intervention": "rejection of an intervention",
-    "confrontation.complaint_activities": "complaint about the activities of therapy",
-    "confrontation.complaint_parameters": "complaint about the parameters of therapy",
-    "confrontation.complaint_progress": "complaint about progress",
-    "confrontation.defends_self": "defending self against the therapist",
-    "confrontation.control_pressure": "attempt to control or pressure the therapist",
-    "repair.clarify": "clarified a misunderstanding",
-    "repair.change_task": "changed the task or goal",
-    "repair.rationale": "explained the rationale",
-    "repair.invite_discussion": "invited discussion of the relationship or therapy",
-    "repair.acknowledge_contribution": "acknowledged own contribution",
-    "repair.disclose_experience": "disclosed own in-the-moment experience",
-    "repair.link_pattern": "linked the rupture to a wider relational pattern",
-    "repair.validate_defense": "validated the client's defensive stance",
-    "repair.redirect": "redirected to the work",
-    "repair.reengaged": "client re-engaged / rupture resolved",
-    "attendance.late": "arrived late",
-    "attendance.no_show": "no-show",
-    "attendance.cancellation": "cancelled",
-    "attendance.left_early": "left early",
-}
+@dataclass(frozen=True)
+class LabelInfo:
+    """One row of ``data/labels.jsonl``: what a label means and where it goes in a note."""
+
+    label: str
+    category: str
+    description: str
+    actors: tuple[str, ...]
+    slot: str
+    statement: str
+
+
+_SLOTS = frozenset({"engagement", "rupture", "repair", "outcome", "attendance"})
+
+
+def _load_labels() -> dict[str, LabelInfo]:
+    """Read the label table shipped with the package (works from a wheel or a zip)."""
+    text = resources.files(__package__).joinpath("data/labels.jsonl").read_text("utf-8")
+    out: dict[str, LabelInfo] = {}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        row = json.loads(line)
+        info = LabelInfo(label=row["label"], category=row["category"],
+                         description=row["description"], actors=tuple(row["actors"]),
+                         slot=row["slot"], statement=row["statement"])
+        if info.category not in CATEGORIES or info.slot not in _SLOTS \
+                or category_of(info.label) != info.category:
+            raise RuntimeError(f"data/labels.jsonl line {lineno}: bad category or slot")
+        out[info.label] = info
+    return out
 
 
 def category_of(label: str) -> str:
@@ -111,10 +110,17 @@ def category_of(label: str) -> str:
     return label.split(".", 1)[0]
 
 
+LABEL_INFO: Final[dict[str, LabelInfo]] = _load_labels()
+"""Per-label data: description, actors that can carry it, note slot, statement wording."""
+
+#: Short human wording used when a label is shown to a person ("minimal response").
+DESCRIPTIONS: Final[dict[str, str]] = {k: v.description for k, v in LABEL_INFO.items()}
+
+
 def describe(label: str) -> str:
     """Return ``"category — wording"`` for a label, for human-facing text."""
     return f"{category_of(label)} — {DESCRIPTIONS[label]}"
 
 
-if len(LABELS) != 33 or set(LABELS) != set(DESCRIPTIONS):  # pragma: no cover - import guard
+if len(LABELS) != 33 or set(LABELS) != set(LABEL_INFO):  # pragma: no cover - import guard
     raise RuntimeError("taxonomy labels and descriptions are out of step")

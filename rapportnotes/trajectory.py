@@ -326,14 +326,16 @@ class Trajectory(_Out):
             return f"{series.short_name} {fmt(cur.total)} (first administration)"
         prev = points[-2]
         delta = cur.total - prev.total
+        rci = series.reliable_change_index
         if delta == 0:
             text = f"{series.short_name} {fmt(prev.total)} → {fmt(cur.total)}, unchanged"
         else:
             word = "rising" if delta > 0 else "falling"
             text = (f"{series.short_name} {fmt(prev.total)} → {fmt(cur.total)}, "
                     f"{word} {fmt(abs(delta))}")
-        rci = series.reliable_change_index
-        if rci is not None and abs(cur.change_from_first) >= rci:
+            if rci is not None:  # a change below the RCI is not called a change
+                text += " (reliable change)" if abs(delta) >= rci else " (no reliable change)"
+        if rci is not None and len(points) > 2 and abs(cur.change_from_first) >= rci:
             way = "better" if cur.change_from_first > 0 else "worse"
             text += f"; reliably {way} than first ({round(cur.change_from_first, 2):+g})"
         return text
@@ -629,14 +631,18 @@ def build_trajectory(
     sessions: Sequence[SessionObservation],
     *,
     cues: Sequence[Sequence[Cue]] | None = None,
+    withdrawal: Sequence[int] | None = None,
     config: TrajectoryConfig | None = None,
 ) -> Trajectory:
     """Build the trajectory of one client's sessions.
 
     Sessions may come in any order; they are sorted by date, start time and number (with
-    their ``cues``, which must align one list per session). Measures are scored with each
-    session's client age. A measure that is not registered is skipped with a note; an
-    unscorable administration raises ``MeasureError`` naming the session.
+    their ``cues`` or ``withdrawal`` counts, which must align one per session). Notes pass
+    ``withdrawal``: the withdrawal suggestions the clinician *accepted* in each session,
+    so the at-risk flag rests on confirmed findings and no history is re-extracted.
+    Measures are scored with each session's client age. A measure that is not registered
+    is skipped with a note; an unscorable administration raises ``MeasureError`` naming
+    the session.
     """
     cfg = config or TrajectoryConfig()
     if not sessions:
@@ -655,11 +661,17 @@ def build_trajectory(
     series, _ = _series(ordered, notes)
     ruptures = _ruptures(ordered, cfg)
     attendance = _attendance(ordered, cfg)
-    withdrawal = None if cues is None else _withdrawal_counts([cues[i] for i in order])
-    reasons = _reasons(ordered, series, ruptures, attendance, withdrawal, cfg)
+    if withdrawal is not None:
+        if len(withdrawal) != len(sessions):
+            raise InputError(f"withdrawal: got {len(withdrawal)} counts for {len(sessions)} "
+                             "sessions")
+        counts: list[int] | None = [int(withdrawal[i]) for i in order]
+    else:
+        counts = None if cues is None else _withdrawal_counts([cues[i] for i in order])
+    reasons = _reasons(ordered, series, ruptures, attendance, counts, cfg)
     return Trajectory(
         client_id=ids[0] if len(ids) == 1 else None,
         sessions=[_ref(i, s) for i, s in enumerate(ordered)],
         measures=series, ruptures=ruptures, attendance=attendance,
-        withdrawal_cues=withdrawal, at_risk=bool(reasons), reasons=reasons,
+        withdrawal_cues=counts, at_risk=bool(reasons), reasons=reasons,
         suggested_actions=_actions(reasons), notes=notes, config=cfg)

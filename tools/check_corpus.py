@@ -69,11 +69,13 @@ def check_item(item: dict, seen: set[str]) -> list[str]:
         if cue.get("label") not in LABELS:
             errs.append(f"cue with unknown label {cue.get('label')!r}")
         if cue.get("actor") not in FINDING_ACTORS:
-            errs.append(f"finding cue actor {cue.get('actor')!r} is not one of {sorted(FINDING_ACTORS)}")
+            errs.append(f"finding cue actor {cue.get('actor')!r} is not one of "
+                        f"{sorted(FINDING_ACTORS)}")
         label = cue.get("label", "")
-        if label.startswith("repair.") and label != "repair.reengaged" and cue.get("actor") != "therapist":
+        therapists = label.startswith("repair.") and label != "repair.reengaged"
+        if therapists and cue.get("actor") != "therapist":
             errs.append(f"{label} must have actor therapist")
-        if (not label.startswith("repair.") or label == "repair.reengaged") and cue.get("actor") == "therapist":
+        if not therapists and cue.get("actor") == "therapist":
             errs.append(f"{label} cannot have actor therapist")
         if not isinstance(cue.get("sentence"), int) or cue["sentence"] < 0:
             errs.append("cue sentence must be a 0-based int")

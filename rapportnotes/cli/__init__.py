@@ -29,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import extract, measures, notes
+    from . import extract, measures, notes, review
 
     parser = _Parser(prog=PROG, description="Psychotherapy progress notes with a rapport "
                      "& therapeutic-alliance section.")
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser))
     sub.required = True
     notes.add_parsers(sub)
+    review.add_parsers(sub)
     extract.add_parsers(sub)
     measures.add_parsers(sub)
     return parser

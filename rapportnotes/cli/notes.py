@@ -23,6 +23,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="directory of templates overriding the built-ins (repeatable)")
     p.add_argument("--no-extract", action="store_true",
                    help="do not run the cue extractor over free text")
+    p.add_argument("--draft", action="store_true",
+                   help="mark the note DRAFT — NOT FOR THE RECORD and append the pending "
+                   "suggestions (apart from the note)")
+    p.add_argument("--provenance", metavar="OUT.json",
+                   help="also write where every statement came from (fields, accepted "
+                   "suggestions, who accepted them)")
+    p.add_argument("--policy", metavar="POLICY.json",
+                   help="an acceptance policy (vendor workflows): {\"name\", \"labels\", "
+                   "\"min_confidence\"}; off by default")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("validate", help="check a session file against the schema")
@@ -53,16 +62,47 @@ def cmd_render(args: argparse.Namespace) -> int:
             raise ExportError(f"{out}: directory {out.parent} does not exist")
     elif exporter.binary:
         raise ExportError(f"{kind} output is binary; give an output file with -o")
+    if args.provenance and not Path(args.provenance).parent.is_dir():
+        raise ExportError(f"{args.provenance}: directory does not exist")
+    policy = _load_policy(args.policy) if args.policy else None
     obs = load_session(args.session)
     history = load_history(args.history) if args.history else []
-    note = build_note(obs, format=fmt, history=history, extract=not args.no_extract)
+    note = build_note(obs, format=fmt, history=history, extract=not args.no_extract,
+                      policy=policy, draft=args.draft)
     data = render(note, kind, template_dirs=args.template_dir)
     if args.output:
         write_atomic(args.output, data)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    if args.provenance:
+        from ..api import provenance
+
+        write_atomic(args.provenance, json.dumps(provenance(note), indent=2,
+                                                 ensure_ascii=False) + "\n")
+    for msg in note.review_messages:
+        print(f"rapportnotes: warning: {args.session}: {msg}", file=sys.stderr)
+    pending = len(note.pending)
+    if pending:
+        where = "listed in the draft's appendix" if args.draft else "not in this note"
+        print(f"rapportnotes: {pending} suggestion{'s' if pending != 1 else ''} from the "
+              f"session notes {'are' if pending != 1 else 'is'} {where}; review them with: "
+              f"rapportnotes review {args.session}", file=sys.stderr)
     return 0
+
+
+def _load_policy(path: str) -> object:
+    from pydantic import ValidationError
+
+    from ..errors import InputError
+    from ..io import format_validation_error, read_json
+    from ..review import AcceptancePolicy
+
+    data = read_json(path)
+    try:
+        return AcceptancePolicy.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"{path}: {format_validation_error(exc)}") from None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -67,6 +67,9 @@ class DocxExporter:
             _section(doc, section, style_ids)
         _signature(doc, note)
         _footer(doc, note)
+        if note.status == "draft":
+            _draft_header(doc)
+            _appendix(doc, note, style_ids)
         buf = io.BytesIO()
         doc.save(buf)
         return _normalise_zip(buf.getvalue())
@@ -167,12 +170,6 @@ def _statement(doc: DocxDocument, st: Statement, style_ids: dict[str, str]) -> P
         run = p.add_run(_safe(st.text))
         if color is not None:
             run.font.color.rgb = color
-    for i, label in enumerate(st.cue_labels):
-        quote = st.evidence[i] if i < len(st.evidence) else ""
-        run = p.add_run(_safe(f" [cue: {label}" + (f" — “{quote}”" if quote else "") + "]"))
-        run.italic = True
-        run.font.size = Pt(9)
-        run.font.color.rgb = MUTED
     return p
 
 
@@ -295,6 +292,51 @@ def _footer(doc: DocxDocument, note: Note) -> None:
     mid.font.size = Pt(8.5)
     mid.font.color.rgb = MUTED
     _field(p, "NUMPAGES")
+
+
+DRAFT_MARK = "DRAFT — NOT FOR THE RECORD"
+
+
+def _draft_header(doc: DocxDocument) -> None:
+    """The draft mark in the page header, so it is on every printed page."""
+    p = doc.sections[0].header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = p.add_run(DRAFT_MARK + " — pending clinician review")
+    run.bold = True
+    run.font.size = Pt(11)
+    run.font.color.rgb = ATTENTION
+
+
+def _appendix(doc: DocxDocument, note: Note, style_ids: dict[str, str]) -> None:
+    """Pending suggestions, prompts and review messages on their own page, after the
+    signature block, headed so that nobody can read them as part of the note."""
+    heading = doc.add_paragraph(_safe("Appendix — not part of the note: pending review"))
+    heading._p.get_or_add_pPr().get_or_add_pStyle().val = style_ids["heading"]
+    heading.paragraph_format.page_break_before = True
+    intro = doc.add_paragraph()
+    intro.add_run(DRAFT_MARK + ". ").bold = True
+    intro.add_run("Accept or reject each item with `rapportnotes review`; only accepted items "
+                  "enter the note.")
+    pending = [s for s in note.suggestions if s.status == "pending"]
+    if not pending:
+        doc.add_paragraph("No pending suggestions.")
+    for i, s in enumerate(pending, 1):
+        p = doc.add_paragraph()
+        p._p.get_or_add_pPr().get_or_add_pStyle().val = style_ids["bullet"]
+        p.add_run(_safe(f"{i}. {s.description}")).bold = True
+        p.add_run(_safe(f" — {s.actor_role or s.actor}, confidence {s.confidence:.2f} "
+                        f"({s.field}): “{s.sentence}”"))
+        q = doc.add_paragraph()
+        q._p.get_or_add_pPr().get_or_add_pStyle().val = style_ids["subbullet"]
+        q.add_run(_safe(f"Would enter the note as: {s.statement}")).italic = True
+    for title, lines in (("Prompts for your own plan (never added to the plan)",
+                          [pr.text for pr in note.prompts]),
+                         ("Review messages", list(note.review_messages))):
+        if lines:
+            doc.add_paragraph().add_run(title).bold = True
+            for line in lines:
+                p = doc.add_paragraph(_safe(line))
+                p._p.get_or_add_pPr().get_or_add_pStyle().val = style_ids["bullet"]
 
 
 def _normalise_zip(data: bytes) -> bytes:

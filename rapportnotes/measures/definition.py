@@ -105,9 +105,10 @@ class ItemFlagRule(_Data):
     threshold: float
     direction: Direction = "below"
     code: str = Field("item_low", pattern=r"^[a-z][a-z0-9_]*$")
-    action: str = Field("ask about", min_length=1,
-                        description="What the clinician should do with the item, phrased to "
-                        "precede its label, e.g. 'ask about'.")
+    action: str = Field("low", min_length=1,
+                        description="The word that qualifies a flagged item, e.g. 'low' "
+                        "('low item 3 …'). A fact, not an instruction: the note states what "
+                        "was measured and the clinician writes the plan.")
     source: str | None = None
 
 

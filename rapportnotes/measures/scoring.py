@@ -211,6 +211,9 @@ def _interpret(
             f"{name} {fmt(v)}/{fmt(defn.subscale_range(name)[1])}"
             for name, v in subscales.items())
     if low_items and defn.item_flag is not None:
-        items = ", ".join(f"'{s.label}' ({fmt(s.raw)}/{fmt(s.max)})" for s in low_items)
-        head += f"; {defn.item_flag.action} {items}"
+        # the two most extreme flagged items: a summary-level note, the table has the rest
+        shown = sorted(low_items, key=lambda s: s.raw / s.max if s.max else s.raw,
+                       reverse=defn.item_flag.direction == "above")[:2]
+        items = ", ".join(f"'{s.label}' ({fmt(s.raw)}/{fmt(s.max)})" for s in shown)
+        head += f"; {defn.item_flag.action} item{'s' if len(shown) > 1 else ''} {items}"
     return head

@@ -26,7 +26,7 @@ def test_score_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Total 34/40" in out
     assert out.rstrip().endswith(
         "34/40 — below the 36 cutoff (possible alliance concern); "
-        "ask about 'Approach or Method' (7/10)")
+        "low item 'Approach or Method' (7/10)")
 
 
 def test_score_json_with_age(capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,7 +34,8 @@ def test_structure(docx_bytes):
     header = d.tables[0]
     labels = [row.cells[0].text for row in header.rows]
     assert labels == ["Client", "Date / time", "Session", "Clinician", "Service", "Diagnoses"]
-    assert any("Measure" in t.rows[0].cells[0].text for t in d.tables[1:])
+    assert len(d.tables) == 1  # no history: each measure is told once, in its line
+    assert any(p.text.startswith("Alliance measures: ") for p in d.paragraphs)
     bullets = [p for p in d.paragraphs if p.style.name in ("List Bullet", "List Bullet 2")]
     assert len(bullets) > 5
 
@@ -91,8 +92,9 @@ def test_history_note_embeds_chart_and_at_risk_reasons():
     d = docx.Document(io.BytesIO(render(build_note(latest, history=earlier, extract=False),
                                         "docx")))
     assert len(d.inline_shapes) == 1
-    at_risk = [p.text for p in d.paragraphs if p.text.startswith("ALLIANCE AT RISK")]
-    assert len(at_risk) == 1 and "below the 36 cutoff" in at_risk[0]
+    at_risk = [p.text for p in d.paragraphs if p.text.startswith("Alliance at risk")]
+    assert len(at_risk) == 1 and "alliance measures (above)" in at_risk[0]
+    assert any(t.rows[0].cells[0].text == "Session" for t in d.tables[1:])
     captions = [t.rows[0].cells[0].text for t in d.tables]
     assert "Session" in captions  # the trend table travels with the chart
 

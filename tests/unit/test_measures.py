@@ -43,7 +43,7 @@ def test_srs_hand_computed() -> None:
     assert sc.flags[1].item == 3
     assert sc.interpretation == (
         "34/40 — below the 36 cutoff (possible alliance concern); "
-        "ask about 'Approach or Method' (7/10)")
+        "low item 'Approach or Method' (7/10)")
     assert sc.below_cutoff is True
 
 
@@ -281,5 +281,5 @@ def test_score_is_json_serialisable() -> None:
     data = json.loads(score("srs", [9, 9, 7, 9]).model_dump_json())
     assert data["total"] == 34 and data["subscales"] == {}
     assert data["flags"][1] == {"code": "item_low", "item": 3,
-                                "message": "ask about item 3 'Approach or Method' (7/10): "
+                                "message": "low item 3 'Approach or Method' (7/10): "
                                 "below 9"}

@@ -126,7 +126,10 @@ def test_trend_text_and_previous_session_unresolved() -> None:
 
 def test_trend_text_marks_reliable_change() -> None:
     tr = build_trajectory([sess(1, ors=16), sess(2, ors=19), sess(3, ors=22)])
-    assert tr.trend_text("ors") == "ORS 19 → 22, rising 3; reliably better than first (+6)"
+    # the last step is below the RCI (no reliable change) though the course since the first
+    # administration is above it
+    assert tr.trend_text("ors") == ("ORS 19 → 22, rising 3 (no reliable change); reliably "
+                                    "better than first (+6)")
 
 
 def test_respondent_series_kept_apart() -> None:
