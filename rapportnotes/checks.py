@@ -8,7 +8,21 @@ rendering, because the clinician may know something the rules do not.
 
 from __future__ import annotations
 
+import re
+
 from .models import SessionObservation
+
+_RISK_WORDS: dict[str, re.Pattern[str]] = {
+    "suicidal_ideation": re.compile(
+        r"\b(?:SI|suicid\w*|safety[- ]plan\w*|kill (?:my|him|her|them)sel(?:f|ves)|"
+        r"end(?:ing)? (?:it all|my life|his life|her life))\b", re.IGNORECASE),
+    "homicidal_ideation": re.compile(r"\b(?:HI|homicid\w*)\b", re.IGNORECASE),
+    "self_harm": re.compile(r"\b(?:SIB|NSSI|self[- ]?harm\w*|self[- ]injur\w*|cutting)\b",
+                            re.IGNORECASE),
+    "overdose": re.compile(r"\boverdos\w*", re.IGNORECASE),
+}
+"""Words in free text that mean a risk domain was talked about (case-insensitive; 'SI' and
+'HI' only as whole words)."""
 
 # Psychotherapy time rules (CPT 2024 psychotherapy codes, "time-based" rule: a code is met
 # once its midpoint is passed).
@@ -43,6 +57,18 @@ def consistency_warnings(obs: SessionObservation) -> list[str]:
     if s.participants in ("with_caregiver", "with_family", "with_partner") and \
             not s.others_present:
         out.append("session.participants names others but session.others_present is empty")
+    r = obs.risk
+    texts = obs.free_text_fields()
+    for domain, pattern in _RISK_WORDS.items():
+        if getattr(r, domain) is None:
+            mentions = [path for path, text in texts if pattern.search(text)]
+            if mentions:
+                out.append(f"{', '.join(mentions)} mention(s) {domain.replace('_', ' ')} but "
+                           f"risk.{domain} is not documented; enter what was assessed (the "
+                           "note prints 'not documented', never 'not assessed')")
+    if any(ev.resolved != "yes" for ev in obs.rapport.ruptures) and not obs.rapport.alliance_plan:
+        out.append("rapport.ruptures has an unresolved rupture but rapport.alliance_plan is "
+                   "empty")
     for i, adm in enumerate(obs.rapport.measures):
         if adm.measure == "csrs" and obs.client.age is not None and obs.client.age > 12:
             out.append(f"rapport.measures[{i}]: CSRS is normed for ages 6–12; client is "

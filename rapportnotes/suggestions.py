@@ -103,7 +103,16 @@ for _kind, _words in {
     for _w in _words.split():
         _ROLE_KIND[_w] = _kind
 
-_WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:['’]s)?")
+_CANONICAL = {"mom": "mother", "mum": "mother", "mommy": "mother", "mama": "mother",
+              "dad": "father", "daddy": "father", "papa": "father", "grandma": "grandmother",
+              "granny": "grandmother", "grandpa": "grandfather", "stepmom": "stepmother",
+              "stepdad": "stepfather", "parents": "parent", "carer": "caregiver"}
+_THERAPIST_WORDS = frozenset({"writer", "therapist", "clinician", "th", "counselor",
+                              "counsellor", "facilitator", "co-facilitator", "cofacilitator",
+                              "psychologist", "provider", "tx"})
+_PERCEPTION = frozenset({"noted", "noticed", "observed", "saw", "sensed", "felt", "thought",
+                         "wondered", "heard", "documented", "reported", "was", "is"})
+_WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:-[A-Za-z]+)?(?:['’]s)?")
 _CLIENT_WORDS = frozenset({"client", "pt", "patient", "cl", "clt", "child", "teen", "youth",
                            "student", "adolescent", "veteran", "member"})
 _POSSESSIVE = frozenset({"her", "his", "their", "my", "your", "our"})
@@ -127,6 +136,18 @@ def _present_roles(obs: SessionObservation) -> dict[str, str]:
     return present
 
 
+def _is_present(word: str, present: dict[str, str], kinds: set[str]) -> bool:
+    """Whether a role word names someone taking part: listed in others_present (mom =
+    mother), the one partner of a couple session, or — when nobody is listed — a person of
+    the kind the session's participants imply."""
+    kind = _ROLE_KIND[word]
+    if present:
+        names = {_CANONICAL.get(w, w) for w in present}
+        return _CANONICAL.get(word, word) in names or (kind == "partner" and
+                                                         "partner" in present.values())
+    return kind in kinds
+
+
 def _present_kinds(obs: SessionObservation) -> set[str]:
     kinds = set(_present_roles(obs).values())
     kinds |= _KIND_FOR_PARTICIPANTS.get(obs.session.participants or "", set())
@@ -148,6 +169,11 @@ def _nearest_actor(text: str) -> tuple[str, str] | None:
             return ("role", base)
         if base in _CLIENT_WORDS:
             return ("client", base)
+        if base in _THERAPIST_WORDS and not possessive_form and not (
+                i + 1 < len(words) and words[i + 1].lower() in _PERCEPTION):
+            # "writer interrupted the cycle" is the therapist acting; "writer noticed she
+            # withdrew" is the therapist observing someone else, so keep looking
+            return ("therapist", base)
     return None
 
 
@@ -165,7 +191,12 @@ def _subject_before(cue: Cue) -> tuple[str, str] | None:
     sentence = prefix[breaks[-1].end():] if breaks else prefix
     clauses = list(_CLAUSE_BREAK.finditer(sentence))
     clause = sentence[clauses[-1].end():] if clauses else sentence
-    return _nearest_actor(clause) or _nearest_actor(sentence)
+    found = _nearest_actor(clause) or _nearest_actor(sentence)
+    if found is None:  # the matched phrase may itself start with its subject
+        first = _WORD.match(cue.text.lstrip())
+        if first and first.group(0).lower() in _THERAPIST_WORDS:
+            return ("therapist", first.group(0).lower())
+    return found
 
 
 def attribute(cue: Cue, obs: SessionObservation) -> tuple[Actor, str | None, str] | None:
@@ -183,14 +214,15 @@ def attribute(cue: Cue, obs: SessionObservation) -> tuple[Actor, str | None, str
     present = _present_roles(obs)
     kinds = _present_kinds(obs)
     subject = _subject_before(cue)
+    if subject is not None and subject[0] == "therapist":
+        return None  # the therapist did it: not the client's engagement or rupture
     if subject is not None and subject[0] == "role":
         word = subject[1]
-        kind = _ROLE_KIND[word]
-        if word in present or kind in kinds:
-            return (kind, word, f"subject '{word}' of the clause, present in session")  # type: ignore[return-value]
-        if cue.experiencer == "caregiver":
-            return None  # a role word for someone the session does not list as present
-    if cue.experiencer == "caregiver" and subject is not None:
+        if _is_present(word, present, kinds):
+            return (_ROLE_KIND[word], _CANONICAL.get(word, word),  # type: ignore[return-value]
+                    f"subject '{word}' of the clause, present in session")
+        return None  # someone the session does not list as present: a third party
+    if cue.experiencer == "caregiver" and subject is not None and subject[0] == "client":
         # the clause names the client as its subject ("mother joined. Pt gave one-word
         # answers"): a caregiver mentioned earlier does not make it the caregiver's
         return ("client", None, f"subject '{subject[1]}' of the clause")

@@ -31,3 +31,30 @@ def test_examples_have_no_warnings(example_paths):
 
     for p in example_paths:
         assert consistency_warnings(load_session(p)) == [], p.name
+
+
+def test_free_text_risk_mention_without_a_risk_field_warns(minimal):
+    from rapportnotes.checks import consistency_warnings
+    from rapportnotes.models import SessionObservation
+
+    minimal["clinician_notes"] = "Denies SI/HI; safety plan on file."
+    warnings = consistency_warnings(SessionObservation.model_validate(minimal))
+    (w,) = [w for w in warnings if "mention(s) suicidal ideation" in w]
+    assert w.startswith("clinician_notes mention(s) suicidal ideation but risk.suicidal_ideation")
+    assert any("risk.homicidal_ideation is not documented" in x for x in warnings)
+    assert "Denies" not in w  # never a field value
+    minimal["risk"] = {"suicidal_ideation": {"assessed": True, "reported": "denied"},
+                       "homicidal_ideation": {"assessed": True, "reported": "denied"},
+                       "self_harm": {"assessed": False}}
+    assert not [w for w in consistency_warnings(SessionObservation.model_validate(minimal))
+                if "mention(s) risk" in w]
+
+
+def test_unresolved_rupture_without_alliance_plan_warns(minimal):
+    from rapportnotes.checks import consistency_warnings
+    from rapportnotes.models import SessionObservation
+
+    minimal["rapport"] = {"ruptures": [{"kind": "withdrawal", "resolved": "no",
+                                        "markers": ["withdrawal.minimal_response"]}]}
+    assert any("alliance_plan is empty" in w
+               for w in consistency_warnings(SessionObservation.model_validate(minimal)))
