@@ -5,6 +5,11 @@ Usage: python examples/export_docx.py [OUT_DIR]   (default: ./out)
 
 The drifting-client history in examples/history/ is exported too, with its earlier
 sessions as history, so the note shows the alliance trend chart and at-risk reasons.
+
+Only what the clinician entered or accepted in review is in these notes. Where suggestions
+from the free text are still pending, the script says so and also writes a DRAFT copy
+(``*-draft.docx``) with the pending suggestions in an appendix; accept or reject them with
+``rapportnotes review examples/sessions/NAME.json``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ def main(argv: list[str]) -> int:
         for fmt in ("soap", "dap"):
             note = build_note(obs, format=fmt, extractor=extractor)
             written.append(export(note, out_dir / f"{session_file.stem}-{fmt}.docx"))
+        if note.pending:
+            draft = build_note(obs, format="soap", extractor=extractor, draft=True)
+            written.append(export(draft, out_dir / f"{session_file.stem}-soap-draft.docx"))
+            print(f"{session_file.name}: {len(note.pending)} suggestion(s) pending review "
+                  f"(rapportnotes review {session_file})", file=sys.stderr)
     history_file = HERE / "history" / "drifting.json"
     if history_file.exists():
         *earlier, latest = load_history(history_file)

@@ -12,7 +12,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .api import __version__, build_note, export, render, session_cues
+from .api import (
+    __version__,
+    build_note,
+    export,
+    provenance,
+    render,
+    review_state,
+    session_cues,
+    suggest,
+)
 from .cues import Cue
 from .errors import (
     ExportError,
@@ -25,8 +34,10 @@ from .errors import (
 from .exporters import Exporter, exporters
 from .formats import DAP, SOAP, NoteFormat, SectionSpec, formats
 from .io import load_history, load_session, parse_session, write_atomic
-from .models import SessionObservation
+from .models import Decision, SessionObservation
 from .notes import Note, NoteSection, SourceRef, Statement
+from .review import AcceptancePolicy, ReviewState, apply_decisions, decide
+from .suggestions import PlanPrompt, Suggestion
 from .taxonomy import LABELS
 
 if TYPE_CHECKING:
@@ -36,8 +47,10 @@ __all__ = [
     "DAP",
     "LABELS",
     "SOAP",
+    "AcceptancePolicy",
     "Cue",
     "CueExtractor",
+    "Decision",
     "ExportError",
     "Exporter",
     "InputError",
@@ -45,15 +58,20 @@ __all__ = [
     "Note",
     "NoteFormat",
     "NoteSection",
+    "PlanPrompt",
     "PluginError",
     "RapportNotesError",
+    "ReviewState",
     "SectionSpec",
     "SessionObservation",
     "SourceRef",
     "Statement",
+    "Suggestion",
     "TemplateError",
     "__version__",
+    "apply_decisions",
     "build_note",
+    "decide",
     "export",
     "exporters",
     "extract_cues",
@@ -61,8 +79,11 @@ __all__ = [
     "load_history",
     "load_session",
     "parse_session",
+    "provenance",
     "render",
+    "review_state",
     "session_cues",
+    "suggest",
     "write_atomic",
 ]
 

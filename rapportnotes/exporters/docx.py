@@ -315,7 +315,7 @@ def _appendix(doc: DocxDocument, note: Note, style_ids: dict[str, str]) -> None:
     heading.paragraph_format.page_break_before = True
     intro = doc.add_paragraph()
     intro.add_run(DRAFT_MARK + ". ").bold = True
-    intro.add_run("Accept or reject each item with `rapportnotes review`; only accepted items "
+    intro.add_run("Accept or reject each item with: rapportnotes review; only accepted items "
                   "enter the note.")
     pending = [s for s in note.suggestions if s.status == "pending"]
     if not pending:

@@ -13,6 +13,8 @@ EXPECTED = {
     "SectionSpec", "SessionObservation", "SourceRef", "Statement", "TemplateError",
     "__version__", "build_note", "export", "exporters", "extract_cues", "formats",
     "load_history", "load_session", "parse_session", "render", "session_cues", "write_atomic",
+    "AcceptancePolicy", "Decision", "PlanPrompt", "ReviewState", "Suggestion",
+    "apply_decisions", "decide", "provenance", "review_state", "suggest",
 }
 
 
