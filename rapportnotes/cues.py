@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Experiencer = Literal["client", "caregiver", "therapist", "third_party"]
+Actor = Literal["client", "caregiver", "partner", "family", "therapist", "third_party"]
 
 
 class Cue(BaseModel):
@@ -30,9 +31,14 @@ class Cue(BaseModel):
     historical: bool = Field(False, description="About earlier sessions or the client's past.")
     uncertain: bool = Field(False, description="Hedged ('possibly', 'may have'); still a finding.")
     experiencer: Experiencer = "client"
+    actor: Actor | None = Field(
+        None, description="Who did or showed it (taxonomy v1.1): the experiencer refined by "
+        "the clause's subject; None on cues built without attribution.")
+    actor_role: str | None = Field(None, description="Role word, e.g. 'mother'.")
     is_finding: bool = Field(
-        description="True when affirmed, present and about the right person (client or "
-        "caregiver; the therapist for repair.*), as the taxonomy defines findings."
+        description="True when affirmed, present and its actor can carry the label (the "
+        "client or a participating caregiver/partner/family member; the therapist for "
+        "repair.*), as the taxonomy defines findings."
     )
     source: str | None = Field(
         None, description="Field path of the free text this came from, when known."

@@ -16,12 +16,12 @@ not allow for the label (a "therapist" engagement, a client "repair").
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .actors import Roster, attribute_actor, can_carry
 from .cues import Cue
 from .models import Actor, SessionObservation
 from .taxonomy import LABEL_INFO
@@ -92,149 +92,18 @@ def sentence_hash(sentence: str) -> str:
 
 # --------------------------------------------------------------------------- actors
 
-_ROLE_KIND: dict[str, str] = {}
-for _kind, _words in {
-    "caregiver": "mother mom mum mommy mama father dad daddy papa parent parents stepmother "
-                 "stepmom stepfather stepdad grandmother grandma granny grandfather grandpa "
-                 "guardian caregiver carer foster",
-    "partner": "partner wife husband spouse boyfriend girlfriend fiance fiancé fiancee fiancée",
-    "family": "brother sister sibling son daughter cousin aunt uncle niece nephew",
-}.items():
-    for _w in _words.split():
-        _ROLE_KIND[_w] = _kind
-
-_CANONICAL = {"mom": "mother", "mum": "mother", "mommy": "mother", "mama": "mother",
-              "dad": "father", "daddy": "father", "papa": "father", "grandma": "grandmother",
-              "granny": "grandmother", "grandpa": "grandfather", "stepmom": "stepmother",
-              "stepdad": "stepfather", "parents": "parent", "carer": "caregiver"}
-_THERAPIST_WORDS = frozenset({"writer", "therapist", "clinician", "th", "counselor",
-                              "counsellor", "facilitator", "co-facilitator", "cofacilitator",
-                              "psychologist", "provider", "tx"})
-_PERCEPTION = frozenset({"noted", "noticed", "observed", "saw", "sensed", "felt", "thought",
-                         "wondered", "heard", "documented", "reported", "was", "is"})
-_WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:-[A-Za-z]+)?(?:['’]s)?")
-_CLIENT_WORDS = frozenset({"client", "pt", "patient", "cl", "clt", "child", "teen", "youth",
-                           "student", "adolescent", "veteran", "member"})
-_POSSESSIVE = frozenset({"her", "his", "their", "my", "your", "our"})
-_CLAUSE_BREAK = re.compile(r"[;:]|[.!?](?:\s|$)|\bbut\b|\bwhile\b|\bthen\b|,\s*and\b",
-                           re.IGNORECASE)
-_KIND_FOR_PARTICIPANTS = {
-    "with_caregiver": {"caregiver"},
-    "with_partner": {"partner"},
-    "with_family": {"caregiver", "family", "partner"},
-}
-
-
-def _present_roles(obs: SessionObservation) -> dict[str, str]:
-    """Role words of the people the session says took part, with their actor kind."""
-    present: dict[str, str] = {}
-    for other in obs.session.others_present:
-        for m in _WORD.finditer(other.lower()):
-            word = m.group(0).removesuffix("'s").removesuffix("’s")
-            if word in _ROLE_KIND:
-                present.setdefault(word, _ROLE_KIND[word])
-    return present
-
-
-def _is_present(word: str, present: dict[str, str], kinds: set[str]) -> bool:
-    """Whether a role word names someone taking part: listed in others_present (mom =
-    mother), the one partner of a couple session, or — when nobody is listed — a person of
-    the kind the session's participants imply."""
-    kind = _ROLE_KIND[word]
-    if present:
-        names = {_CANONICAL.get(w, w) for w in present}
-        return _CANONICAL.get(word, word) in names or (kind == "partner" and
-                                                         "partner" in present.values())
-    return kind in kinds
-
-
-def _present_kinds(obs: SessionObservation) -> set[str]:
-    kinds = set(_present_roles(obs).values())
-    kinds |= _KIND_FOR_PARTICIPANTS.get(obs.session.participants or "", set())
-    return kinds
-
-
-_SENTENCE_BREAK = re.compile(r"[.!?](?:\s|$)")
-
-
-def _nearest_actor(text: str) -> tuple[str, str] | None:
-    words = [m.group(0) for m in _WORD.finditer(text)]
-    for i in range(len(words) - 1, -1, -1):
-        word = words[i].lower()
-        possessive_form = word.endswith(("'s", "’s"))
-        base = word.removesuffix("'s").removesuffix("’s")
-        after_possessive = i > 0 and (words[i - 1].lower() in _POSSESSIVE
-                                      or words[i - 1].lower().endswith(("'s", "’s")))
-        if base in _ROLE_KIND and not possessive_form and not after_possessive:
-            return ("role", base)
-        if base in _CLIENT_WORDS:
-            return ("client", base)
-        if base in _THERAPIST_WORDS and not possessive_form and not (
-                i + 1 < len(words) and words[i + 1].lower() in _PERCEPTION):
-            # "writer interrupted the cycle" is the therapist acting; "writer noticed she
-            # withdrew" is the therapist observing someone else, so keep looking
-            return ("therapist", base)
-    return None
-
-
-def _subject_before(cue: Cue) -> tuple[str, str] | None:
-    """The nearest actor word before the cue: ('role', word) or ('client', word).
-
-    Looked for in the cue's clause first, then (a clause with an elided subject: "pt gave
-    brief answers and changed the subject") back to the start of its sentence. A role word
-    right after a possessive ("her mother", "his wife's") names someone talked about, not
-    the subject, and is skipped.
-    """
-    pos = cue.sentence.find(cue.text)
-    prefix = cue.sentence[:pos] if pos >= 0 else cue.sentence
-    breaks = list(_SENTENCE_BREAK.finditer(prefix))
-    sentence = prefix[breaks[-1].end():] if breaks else prefix
-    clauses = list(_CLAUSE_BREAK.finditer(sentence))
-    clause = sentence[clauses[-1].end():] if clauses else sentence
-    found = _nearest_actor(clause) or _nearest_actor(sentence)
-    if found is None:  # the matched phrase may itself start with its subject
-        first = _WORD.match(cue.text.lstrip())
-        if first and first.group(0).lower() in _THERAPIST_WORDS:
-            return ("therapist", first.group(0).lower())
-    return found
-
 
 def attribute(cue: Cue, obs: SessionObservation) -> tuple[Actor, str | None, str] | None:
-    """The actor of ``cue`` in this session, or None when it can never be a finding.
+    """The actor of ``cue`` in this session, or None when it can never be a finding here.
 
-    Returns (actor, role word, evidence). The extractor's experiencer decides therapist vs
-    client side vs third party; the session's participants decide whether a role word
-    names someone taking part (a finding, attributed by role) or someone outside it.
+    The same attribution as at extraction (``actors.attribute``), now with the session's
+    roster: a role word for someone the session does not list as present is a third party.
     """
-    allowed = LABEL_INFO[cue.label].actors
-    if cue.experiencer == "therapist":
-        return ("therapist", None, "therapist reference") if "therapist" in allowed else None
-    if cue.experiencer == "third_party" or "client" not in allowed:
+    who = attribute_actor(cue.label, cue.text, cue.sentence, cue.experiencer,
+                          Roster.of_session(obs))
+    if not can_carry(cue.label, who.actor):
         return None
-    present = _present_roles(obs)
-    kinds = _present_kinds(obs)
-    subject = _subject_before(cue)
-    if subject is not None and subject[0] == "therapist":
-        return None  # the therapist did it: not the client's engagement or rupture
-    if subject is not None and subject[0] == "role":
-        word = subject[1]
-        if _is_present(word, present, kinds):
-            return (_ROLE_KIND[word], _CANONICAL.get(word, word),  # type: ignore[return-value]
-                    f"subject '{word}' of the clause, present in session")
-        return None  # someone the session does not list as present: a third party
-    if cue.experiencer == "caregiver" and subject is not None and subject[0] == "client":
-        # the clause names the client as its subject ("mother joined. Pt gave one-word
-        # answers"): a caregiver mentioned earlier does not make it the caregiver's
-        return ("client", None, f"subject '{subject[1]}' of the clause")
-    if cue.experiencer == "caregiver":
-        if len(present) == 1:
-            word, kind = next(iter(present.items()))
-            return (kind, word, "the one caregiver listed as present")  # type: ignore[return-value]
-        kind = next(iter(sorted(kinds)), "caregiver")
-        return (kind, None, "caregiver reference")  # type: ignore[return-value]
-    if subject is not None:
-        return ("client", None, f"subject '{subject[1]}' of the clause")
-    return ("client", None, "no other actor in the clause")
+    return who.actor, who.role, who.evidence  # type: ignore[return-value]
 
 
 def _subject_word(actor: Actor, role: str | None) -> str:

@@ -26,6 +26,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ..actors import Roster, attribute_actor, can_carry
 from ..cues import Cue
 from ..errors import RapportNotesError
 from .context import ContextAnnotator, is_finding
@@ -119,6 +120,11 @@ def _chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
         start = end
 
 
+_ANYONE = Roster.unknown()
+"""No session at hand: anyone named by role may be taking part (the session roster is
+applied later, when suggestions are made)."""
+
+
 def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
               spans_key: str) -> list[Cue]:
     out = []
@@ -130,15 +136,16 @@ def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
         category, _, subtype = label.partition(".")
         start, end = offset + span.start_char, offset + span.end_char
         sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+        text = original[start:end]
+        sentence = original[offset + sent.start_char: offset + sent.end_char].strip()
+        who = attribute_actor(label, text, sentence, ctx["experiencer"], _ANYONE)
         out.append(Cue(
-            label=label, category=category, subtype=subtype,
-            text=original[start:end],
-            start_char=start, end_char=end,
-            sentence=original[offset + sent.start_char: offset + sent.end_char].strip(),
+            label=label, category=category, subtype=subtype, text=text,
+            start_char=start, end_char=end, sentence=sentence,
             negated=ctx["negated"], hypothetical=ctx["hypothetical"],
             historical=ctx["historical"], uncertain=ctx["uncertain"],
-            experiencer=ctx["experiencer"],
-            is_finding=is_finding(label, ctx),
+            experiencer=ctx["experiencer"], actor=who.actor, actor_role=who.role,
+            is_finding=is_finding(label, ctx) and can_carry(label, who.actor),
             source=source,
         ))
     return out

@@ -1,0 +1,233 @@
+"""Who did it: the actor of an extracted cue (taxonomy v1.1, "Actor").
+
+One function, used twice: by the extractor with no session at hand (``Roster.unknown()``:
+anyone named by role may be taking part) and by the suggestion layer with the session's
+roster (``Roster.of_session``: only the people the session lists are present). A cue is a
+finding only when its actor can carry its label (``can_carry``): the client or a
+participating caregiver / partner / family member for engagement, ruptures, attendance and
+re-engagement; the therapist for repair strategies; never a third party or another group
+member.
+
+The evidence is lexical and local, because the default pipeline has no parser: the
+extractor's experiencer (its ConText actor rules), then the nearest actor word before the
+cue in its clause, then in its sentence (clauses with an elided subject: "pt gave brief
+answers and changed the subject"), then the first word of the matched phrase itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .taxonomy import LABEL_INFO
+
+if TYPE_CHECKING:
+    from .models import SessionObservation
+
+ROLE_KIND: dict[str, str] = {}
+for _kind, _words in {
+    "caregiver": "mother mom mum mommy mama father dad daddy papa parent parents stepmother "
+                 "stepmom stepfather stepdad grandmother grandma granny grandfather grandpa "
+                 "guardian caregiver carer foster",
+    "partner": "partner wife husband spouse boyfriend girlfriend fiance fiancé fiancee fiancée",
+    "family": "brother sister sibling son daughter cousin aunt uncle niece nephew",
+}.items():
+    for _w in _words.split():
+        ROLE_KIND[_w] = _kind
+
+CANONICAL = {"mom": "mother", "mum": "mother", "mommy": "mother", "mama": "mother",
+             "dad": "father", "daddy": "father", "papa": "father", "grandma": "grandmother",
+             "granny": "grandmother", "grandpa": "grandfather", "stepmom": "stepmother",
+             "stepdad": "stepfather", "parents": "parent", "carer": "caregiver"}
+THERAPIST_WORDS = frozenset({"writer", "therapist", "clinician", "th", "counselor",
+                             "counsellor", "facilitator", "co-facilitator", "cofacilitator",
+                             "psychologist", "provider"})
+CLIENT_WORDS = frozenset({"client", "pt", "patient", "cl", "clt", "child", "teen", "youth",
+                          "student", "adolescent", "veteran", "boy", "girl", "kid", "resident",
+                          "ct", "consumer", "individual"})
+#: after a therapist word these mean the therapist observed or reported, not acted
+_PERCEPTION = frozenset({"noted", "noticed", "observed", "saw", "sensed", "felt", "thought",
+                         "wondered", "heard", "documented", "reported", "was", "is"})
+_POSSESSIVE = frozenset({"her", "his", "their", "my", "your", "our"})
+_WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:-[A-Za-z]+)?(?:['’]s)?")
+_CLAUSE_BREAK = re.compile(r"[;:]|[.!?](?:\s|$)|\bbut\b|\bwhile\b|\bthen\b|,\s*and\b",
+                           re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(r"[.!?](?:\s|$)")
+_INNER = re.compile(r",|\b(?:how|that|whether|when|after|as|because|which|who|and)\b",
+                    re.IGNORECASE)
+_KIND_FOR_PARTICIPANTS = {
+    "with_caregiver": {"caregiver"},
+    "with_partner": {"partner"},
+    "with_family": {"caregiver", "family", "partner"},
+}
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Who took part: role words listed as present, and the kinds of person the session's
+    participants imply. ``known=False`` when there is no session (plain text)."""
+
+    present: dict[str, str] = field(default_factory=dict)
+    kinds: frozenset[str] = frozenset()
+    known: bool = True
+
+    @classmethod
+    def unknown(cls) -> Roster:
+        return cls(kinds=frozenset({"caregiver", "partner", "family"}), known=False)
+
+    @classmethod
+    def of_session(cls, obs: SessionObservation) -> Roster:
+        present: dict[str, str] = {}
+        for other in obs.session.others_present:
+            for m in _WORD.finditer(other.lower()):
+                word = m.group(0).removesuffix("'s").removesuffix("’s")
+                if word in ROLE_KIND:
+                    present.setdefault(word, ROLE_KIND[word])
+        kinds = set(present.values()) | _KIND_FOR_PARTICIPANTS.get(
+            obs.session.participants or "", set())
+        return cls(present=present, kinds=frozenset(kinds))
+
+    def has(self, word: str) -> bool:
+        """Whether a role word names someone taking part: listed (mom = mother), the one
+        partner of a couple, or — when nobody is listed — a kind the participants imply."""
+        kind = ROLE_KIND[word]
+        if self.present:
+            names = {CANONICAL.get(w, w) for w in self.present}
+            return CANONICAL.get(word, word) in names or (
+                kind == "partner" and "partner" in self.present.values())
+        return kind in self.kinds
+
+
+@dataclass(frozen=True)
+class Attribution:
+    actor: str  # client | caregiver | partner | family | therapist | third_party
+    role: str | None
+    evidence: str
+
+
+def can_carry(label: str, actor: str) -> bool:
+    """Whether ``actor`` can carry a finding of ``label`` (the taxonomy's actor table)."""
+    return actor in LABEL_INFO[label].actors
+
+
+_SUBORDINATORS = frozenset({"when", "after", "before", "as", "if", "once", "because",
+                            "since", "although", "though", "while", "whenever", "until"})
+_PRONOUNS = frozenset({"he", "she", "they", "we", "it"})
+_SKIP = frozenset({"the", "this", "a", "an", "then", "later", "also", "both", "initially",
+                   "eventually", "today", "finally", "again", "and", "so", "still", "which",
+                   "who", "that", "each", "time", "every"})
+
+
+def _subject_of(text: str) -> tuple[str, str] | None:
+    """The subject at the start of a clause: its first content word, when that is an actor.
+
+    Returns ('role'|'client'|'therapist', word), ('pronoun', word) for a clause with its
+    own unnamed subject, or None when the clause starts otherwise (an elided subject:
+    "Said writer doesn't get it" — the writer is the object). A leading subordinate
+    clause ("When therapist reflected it, M said …") is skipped; in "writer and pt
+    reviewed…" the client is the subject that counts.
+    """
+    text = text.replace("+", " and ").replace("&", " and ")
+    words = [m.group(0) for m in _WORD.finditer(text)]
+    if words and words[0].lower() in _SUBORDINATORS and "," in text:
+        words = [m.group(0) for m in _WORD.finditer(text[text.index(",") + 1:])]
+    for i, raw in enumerate(words):
+        word = raw.lower()
+        base = word.removesuffix("'s").removesuffix("’s")
+        if base in _SKIP or word in _POSSESSIVE:
+            continue
+        nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+        if base in CLIENT_WORDS and word != base and nxt.removesuffix("'s") in ROLE_KIND:
+            continue  # "Pt's mother pressed…": the role word is the subject
+        if base in ROLE_KIND:
+            return ("role", base)
+        if base in CLIENT_WORDS:
+            return ("client", base)
+        if base in THERAPIST_WORDS and word == base:
+            if nxt in ("and", "&") and i + 2 < len(words):
+                other = _subject_of(" ".join(words[i + 2:]))
+                if other is not None and other[0] in ("client", "role"):
+                    return other  # "writer and pt jointly reviewed…"
+            return None if nxt in _PERCEPTION else ("therapist", base)
+        if word in _PRONOUNS:
+            return ("pronoun", word)
+        return None
+    return None
+
+
+def _clause_subject(clause: str) -> tuple[str, str] | None:
+    """The subject of one clause: the innermost segment that starts with one wins ("each
+    time writer returned to it, pt launched into stories"; "…, which cl agreed to try";
+    "writer shared unease with how quickly pt agreed")."""
+    for m in reversed(list(_INNER.finditer(clause))):
+        if m.group(0) != "," and "," in clause[m.end():]:
+            continue  # "when writer asked, she said…": the cue is past the subordinate clause
+        found = _subject_of(clause[m.end():])
+        if found is not None and found[0] != "pronoun":
+            return found
+    return _subject_of(clause)
+
+
+def subject_before(text: str, sentence: str) -> tuple[str, str] | None:
+    """The subject of the clause holding the phrase ``text``: ('role', w), ('client', w) or
+    ('therapist', w), or None when the clause does not name one.
+
+    Subjects stand at the start of a clause in clinical notes ("Mother agreed…", "Pt's
+    mother pressed writer…", "Writer interrupted…"); a therapist word later in the clause is
+    the object ("accused writer of…"). A clause without its own subject takes the subject
+    of its sentence ("pt gave brief answers and changed the subject"); one with a pronoun
+    subject ("she re-engaged") is left to the extractor's experiencer.
+    """
+    pos = sentence.find(text)
+    prefix = sentence[:pos] if pos >= 0 else sentence
+    breaks = list(_SENTENCE_BREAK.finditer(prefix))
+    sent = prefix[breaks[-1].end():] if breaks else prefix
+    bounds = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(sent))]
+    found = None
+    # the cue's clause, then each clause before it (an elided subject is the last one
+    # named: "pt laughed, then admitted…"); a pronoun subject ends the search
+    for start, end in zip(reversed(bounds), [len(sent), *reversed(bounds[1:])],
+                          strict=True):
+        found = _clause_subject(sent[start:end])
+        if found is not None:
+            break
+    if found is None and not _WORD.search(sent):
+        # nothing before the phrase in its sentence: it may itself start with its subject
+        # ("Writer interrupted the cycle")
+        found = _subject_of(text)
+    return None if found is None or found[0] == "pronoun" else found
+
+
+def attribute_actor(label: str, text: str, sentence: str, experiencer: str,
+                    roster: Roster) -> Attribution:
+    """The actor of one cue mention (see the module docstring for the evidence order)."""
+    if experiencer == "therapist":
+        return Attribution("therapist", None, "therapist reference")
+    if experiencer == "third_party":
+        return Attribution("third_party", None, "outside the session")
+    if "client" not in LABEL_INFO[label].actors:  # a repair strategy, not the therapist's
+        return Attribution(experiencer, None, "extractor experiencer")
+    subject = subject_before(text, sentence)
+    if subject is not None and subject[0] == "therapist":
+        return Attribution("therapist", None, f"subject '{subject[1]}' of the clause")
+    if subject is not None and subject[0] == "role":
+        word = subject[1]
+        if roster.has(word):
+            return Attribution(ROLE_KIND[word], CANONICAL.get(word, word),
+                               f"subject '{word}' of the clause, taking part")
+        return Attribution("third_party", CANONICAL.get(word, word),
+                           f"subject '{word}' is not listed as present")
+    if experiencer == "caregiver" and subject is not None:
+        # the clause names the client ("mother joined. Pt gave one-word answers")
+        return Attribution("client", None, f"subject '{subject[1]}' of the clause")
+    if experiencer == "caregiver":
+        if len(roster.present) == 1:
+            word, kind = next(iter(roster.present.items()))
+            return Attribution(kind, CANONICAL.get(word, word), "the one person listed")
+        kind = "caregiver" if "caregiver" in roster.kinds or not roster.kinds else \
+            sorted(roster.kinds)[0]
+        return Attribution(kind, None, "caregiver reference")
+    if subject is not None:
+        return Attribution("client", None, f"subject '{subject[1]}' of the clause")
+    return Attribution("client", None, "no other actor in the clause")

@@ -1,0 +1,64 @@
+"""Who did it (failure family 1): the subject of the clause decides the actor."""
+
+from __future__ import annotations
+
+import pytest
+
+from rapportnotes.actors import Roster, attribute_actor, can_carry, subject_before
+
+ANYONE = Roster.unknown()
+
+
+@pytest.mark.parametrize(("phrase", "sentence", "expected"), [
+    # the therapist acting is not the client complaining
+    ("Clinician cut into", "Clinician cut into the couple's escalation to slow it.",
+     ("therapist", "clinician")),
+    # the therapist as object: the client is the (elided) subject
+    ("writer", "Told writer she is tired of being analysed.", None),
+    ("lecturing", "Pt accused clinician of lecturing.", ("client", "pt")),
+    # a caregiver named at the start of the clause
+    ("agreed", "Grandma agreed to keep the sleep chart on the fridge.", ("role", "grandma")),
+    ("pressed", "Client's father pressed writer for a diagnosis.", ("role", "father")),
+    # the client after a caregiver mentioned earlier in the sentence
+    ("shrugged", "Mom sat in for the last part; the boy shrugged at every question.",
+     ("client", "boy")),
+    # an elided subject takes the previous clause's subject
+    ("changed the subject", "Teen laughed, then changed the subject.", ("client", "teen")),
+    # a subordinate clause before the main one
+    ("went quiet", "When the counsellor raised school, pt went quiet.", ("client", "pt")),
+    ("agreed", "TH + pt agreed to fortnightly sessions.", ("client", "pt")),
+    ("brightened", "She brightened after the break.", None),
+])
+def test_subject_of_the_clause(phrase, sentence, expected):
+    assert subject_before(phrase, sentence) == expected
+
+
+def test_a_brothers_reengagement_is_not_the_clients_when_he_is_not_there():
+    from rapportnotes.models import SessionObservation
+
+    obs = SessionObservation.model_validate({
+        "client": {"id": "X-1"}, "clinician": {"name": "C"},
+        "session": {"date": "2026-01-05", "start_time": "10:00", "end_time": "10:50",
+                    "participants": "with_caregiver", "others_present": ["mother"]}})
+    roster = Roster.of_session(obs)
+    who = attribute_actor("repair.reengaged", "re-engaged",
+                          "Her brother re-engaged with his own counsellor.", "client", roster)
+    assert who.actor == "third_party" and not can_carry("repair.reengaged", who.actor)
+    mum = attribute_actor("engagement.collaboration", "agreed",
+                          "Mum agreed to the reward chart.", "client", roster)
+    assert (mum.actor, mum.role) == ("caregiver", "mother")
+
+
+def test_without_a_session_a_role_is_taken_as_taking_part():
+    who = attribute_actor("engagement.disclosure", "shared",
+                          "Husband shared that he feels shut out.", "client", ANYONE)
+    assert (who.actor, who.role) == ("partner", "husband")
+
+
+def test_repairs_stay_with_the_extractors_experiencer():
+    who = attribute_actor("repair.rationale", "explained the rationale",
+                          "Pt's mother asked why; writer explained the rationale.",
+                          "therapist", ANYONE)
+    assert who.actor == "therapist" and can_carry("repair.rationale", "therapist")
+    assert not can_carry("repair.rationale", "client")
+    assert not can_carry("engagement.participation", "therapist")
