@@ -1,10 +1,13 @@
 #!/usr/bin/env python
 """Score the cue extractor against a JSONL evaluation file.
 
-Each line: {"id": ..., "text": ..., "labels": [...]} where labels are the findings.
-Prints micro precision/recall/F1 at subtype and category level, a per-label table, and the
-share of gold-empty items that got any finding. ``--errors`` lists misses and false
-positives. The last four lines are a compact summary (read by a pre-stop hook).
+Each line: {"id": ..., "text": ..., "labels": [...]} where labels are the findings; with
+``"cues": [{"label", "actor", "evidence"}]`` (the project corpus) actor accuracy is
+reported too: of the gold findings the extractor found (same label, a finding span
+overlapping the evidence), the share whose actor is right. Prints micro P/R/F1 at subtype
+and category level, a per-label table, and the share of gold-empty items that got any
+finding. ``--errors`` lists misses and false positives. The last four lines are a compact
+summary (read by a pre-stop hook).
 
     python benchmarks/eval_cues.py PATH.jsonl [--errors]
 """
@@ -87,6 +90,27 @@ def main(argv: list[str] | None = None) -> int:
                       f"{cue.experiencer} {' '.join(flags)}")
     n_empty = len(empty)
     pct = 100 * len(empty_hit) / n_empty if n_empty else 0.0
+    matched = right = 0
+    by_actor: dict[str, Counter] = {}
+    for item, cues in zip(items, mentions, strict=True):
+        for gold in item.get("cues", []):
+            pos = item["text"].find(gold.get("evidence", "\0"))
+            if pos < 0:
+                continue
+            end = pos + len(gold["evidence"])
+            hit = next((c for c in cues if c.is_finding and c.label == gold["label"]
+                        and c.start_char < end and pos < c.end_char), None)
+            if hit is None:
+                continue
+            matched += 1
+            ok = hit.actor == gold["actor"]
+            right += ok
+            by_actor.setdefault(gold["actor"], Counter())["ok" if ok else "wrong"] += 1
+    if matched:
+        print()
+        print(f"actor accuracy on found gold findings: {right}/{matched} "
+              f"({right / matched:.3f}); by gold actor: " + ", ".join(
+                  f"{a} {c['ok']}/{c['ok'] + c['wrong']}" for a, c in sorted(by_actor.items())))
     print()
     print(f"subtype  micro P={sp:.3f} R={sr:.3f} F1={sf:.3f}")
     print(f"category micro P={cp:.3f} R={cr:.3f} F1={cf:.3f}")

@@ -47,6 +47,10 @@ CLIENT_WORDS = frozenset({"client", "pt", "patient", "cl", "clt", "child", "teen
                           "student", "adolescent", "veteran", "boy", "girl", "kid", "resident",
                           "ct", "consumer", "individual"})
 #: after a therapist word these mean the therapist observed or reported, not acted
+#: subjects that are other members of a group session (never the client's findings)
+GROUP_WORDS = frozenset({"members", "peers", "participants", "others", "residents",
+                         "attendees", "patients"})
+_GROUP_SINGULAR = frozenset({"member", "peer", "participant", "resident", "attendee"})
 _PERCEPTION = frozenset({"noted", "noticed", "observed", "saw", "sensed", "felt", "thought",
                          "wondered", "heard", "documented", "reported", "was", "is"})
 _POSSESSIVE = frozenset({"her", "his", "their", "my", "your", "our"})
@@ -101,7 +105,7 @@ class Roster:
 
 @dataclass(frozen=True)
 class Attribution:
-    actor: str  # client | caregiver | partner | family | therapist | third_party
+    actor: str  # client | caregiver | partner | family | therapist | group_member | third_party
     role: str | None
     evidence: str
 
@@ -152,6 +156,11 @@ def _subject_of(text: str) -> tuple[str, str] | None:
             return None if nxt in _PERCEPTION else ("therapist", base)
         if word in _PRONOUNS:
             return ("pronoun", word)
+        if word in GROUP_WORDS or (word in ("another", "several", "two", "three", "some",
+                                            "one", "most", "many", "few", "other")
+                                   and (nxt in GROUP_WORDS or nxt in _GROUP_SINGULAR
+                                        or nxt == "group")):
+            return ("group", word)
         return None
     return None
 
@@ -211,6 +220,8 @@ def attribute_actor(label: str, text: str, sentence: str, experiencer: str,
     subject = subject_before(text, sentence)
     if subject is not None and subject[0] == "therapist":
         return Attribution("therapist", None, f"subject '{subject[1]}' of the clause")
+    if subject is not None and subject[0] == "group":
+        return Attribution("group_member", None, f"subject '{subject[1]}': other members")
     if subject is not None and subject[0] == "role":
         word = subject[1]
         if roster.has(word):

@@ -11,7 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Experiencer = Literal["client", "caregiver", "therapist", "third_party"]
-Actor = Literal["client", "caregiver", "partner", "family", "therapist", "third_party"]
+Actor = Literal["client", "caregiver", "partner", "family", "therapist", "group_member",
+                "third_party"]
 
 
 class Cue(BaseModel):
@@ -40,6 +41,16 @@ class Cue(BaseModel):
         "client or a participating caregiver/partner/family member; the therapist for "
         "repair.*), as the taxonomy defines findings."
     )
+    confidence: float | None = Field(
+        None, ge=0.0, le=1.0, description="Calibrated confidence: the dev-split precision "
+        "of findings like this one; None when extraction ran without the model.")
+    probability: float | None = Field(
+        None, ge=0.0, le=1.0, description="The sentence model's raw probability of this "
+        "label in this sentence.")
+    origin: Literal["rules", "model"] = Field(
+        "rules", description="'model' for a cue only the sentence model found (its span is "
+        "the sentence).")
+    vetoed: bool = Field(False, description="A rule finding the sentence model rejected.")
     source: str | None = Field(
         None, description="Field path of the free text this came from, when known."
     )

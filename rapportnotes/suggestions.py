@@ -28,9 +28,9 @@ from .taxonomy import LABEL_INFO
 
 Status = Literal["pending", "accepted", "rejected"]
 
-#: Prior confidence of an extracted finding before modifiers (not yet calibrated on a blind
-#: split; see docs/review-and-suggestions.md). Hedged mentions and actors inferred from a
-#: role word are less certain.
+#: Prior confidence of a finding when extraction ran without the sentence model (then no
+#: calibrated confidence exists). Hedged mentions and actors named by a role word are
+#: less certain. With the model, ``Cue.confidence`` (calibrated on the dev split) is used.
 BASE_CONFIDENCE = 0.8
 UNCERTAIN_FACTOR = 0.75
 INFERRED_ACTOR_FACTOR = 0.85
@@ -141,11 +141,14 @@ def suggestions_from_cues(obs: SessionObservation, cues: Sequence[Cue]) -> list[
         if (field, cue.label, sha) in seen:
             continue
         seen.add((field, cue.label, sha))
-        confidence = BASE_CONFIDENCE
-        if cue.uncertain:
-            confidence *= UNCERTAIN_FACTOR
-        if role is not None:
-            confidence *= INFERRED_ACTOR_FACTOR
+        if cue.confidence is not None:  # calibrated on the dev split (classifier.py)
+            confidence = cue.confidence
+        else:  # rules alone: an uncalibrated prior
+            confidence = BASE_CONFIDENCE
+            if cue.uncertain:
+                confidence *= UNCERTAIN_FACTOR
+            if role is not None:
+                confidence *= INFERRED_ACTOR_FACTOR
         out.append(Suggestion(
             id=f"{field}:{cue.start_char}-{cue.end_char}:{cue.label}",
             label=cue.label, category=cue.category,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import spacy
 from spacy.language import Language
@@ -30,7 +31,7 @@ from ..actors import Roster, attribute_actor, can_carry
 from ..cues import Cue
 from ..errors import RapportNotesError
 from .context import ContextAnnotator, is_finding
-from .cue_ruler import SPANS_KEY, CueRuler
+from .cue_ruler import EXCLUDED_KEY, SPANS_KEY, CueRuler
 from .rules import RuleFileError
 
 __all__ = [
@@ -151,12 +152,43 @@ def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
     return out
 
 
-class CueExtractor:
-    """Reusable extractor around one spaCy pipeline (thread-safe for reading)."""
+def _doc_sentences(doc: Doc, original: str, offset: int) -> list[tuple[int, int, str]]:
+    """(start, end, text) of each sentence, offsets in ``original``; the text is the doc's
+    (same length as the original, lone surrogates replaced) so the model can encode it."""
+    if not doc.has_annotation("SENT_START"):
+        return [(offset, offset + len(doc.text), doc.text)]
+    return [(offset + s.start_char, offset + s.end_char, s.text) for s in doc.sents]
 
-    def __init__(self, base: str | None = None) -> None:
+
+@dataclass
+class _Ready:
+    """A text whose docs are all in: waiting for one batched model call."""
+
+    cues: list[Cue]
+    sentences: list[tuple[int, int, str]]
+    tag: str | None
+    excluded: list[tuple[int, int, tuple[str, ...]]]
+
+
+_SHIPPED = object()
+
+
+class CueExtractor:
+    """Reusable extractor around one spaCy pipeline (thread-safe for reading).
+
+    ``model`` is the sentence model united with the rules (``classifier.py``): the one
+    shipped in the package by default, a path to another, or None for the rules alone.
+    """
+
+    def __init__(self, base: str | None = None, *, model: object = _SHIPPED) -> None:
+        from .classifier import SentenceModel, default_model_path
+
         self.nlp: Language = build_pipeline(base)
         self.spans_key = self.nlp.get_pipe("rapport_cues").spans_key
+        path = default_model_path() if model is _SHIPPED else model
+        # the model reads tokens made by this pipeline's tokenizer (as in training)
+        self.model: SentenceModel | None = (
+            None if path is None else SentenceModel(path, tokenizer=self.nlp.tokenizer))  # type: ignore[arg-type]
 
     def extract(self, text: str, *, source: str | None = None) -> list[Cue]:
         """All cue mentions in ``text`` (findings and non-findings), by start offset."""
@@ -188,15 +220,67 @@ class CueExtractor:
                     yield piece
 
         current: list[Cue] = []
+        sentences: list[tuple[int, int, str]] = []
+        excluded: list[tuple[int, int, tuple[str, ...]]] = []
+        ready: list[_Ready] = []
         docs = self.nlp.pipe(chunked(), batch_size=batch_size, n_process=n_process)
         for n, doc in enumerate(docs):
             i, offset, last = meta[n]
             tag = tags[i] if tags is not None else source
-            current.extend(_doc_cues(doc, originals[i], offset, tag, self.spans_key))
+            new = _doc_cues(doc, originals[i], offset, tag, self.spans_key)
+            current.extend(new)
+            if self.model is not None:
+                sents = _doc_sentences(doc, originals[i], offset)
+                sentences.extend(sents)
+                excluded.extend((offset + s, offset + e, names)
+                                for s, e, names in doc.user_data.get(EXCLUDED_KEY, ()))
+
             if last:
                 del originals[i]
-                yield sorted(current, key=_order)
-                current = []
+                if self.model is None:
+                    yield sorted(current, key=_order)
+                else:
+                    ready.append(_Ready(current, sentences, tag, excluded))
+                    if len(ready) >= batch_size:
+                        yield from self._unite(ready)
+                        ready = []
+                current, sentences, excluded = [], [], []
+        if ready:
+            yield from self._unite(ready)
+
+    def _unite(self, ready: list[_Ready]) -> Iterator[list[Cue]]:
+        """One model call over the sentences of many texts, a second one over the clauses
+        of the rule findings their sentence alone would veto (see ``clause_window``)."""
+        import bisect
+
+        from .classifier import clause_window, unite
+
+        model = self.model
+        assert model is not None
+        probs = model.probabilities([text for r in ready for _, _, text in r.sentences])
+        per_text, k = [], 0
+        windows: list[str] = []
+        asks: list[tuple[int, int]] = []  # (text index, cue index) per window
+        for t, r in enumerate(ready):
+            mine = probs[k:k + len(r.sentences)]
+            k += len(r.sentences)
+            per_text.append(mine)
+            starts = [s for s, _, _ in r.sentences]
+            for c, cue in enumerate(r.cues):
+                if not cue.is_finding or not r.sentences:
+                    continue
+                j = max(bisect.bisect_right(starts, cue.start_char) - 1, 0)
+                if mine[j].get(cue.label, 0.0) >= model.params.vet:
+                    continue
+                s0, _, text = r.sentences[j]
+                windows.append(clause_window(text, cue.start_char - s0, cue.end_char - s0))
+                asks.append((t, c))
+        clause: list[list[float | None]] = [[None] * len(r.cues) for r in ready]
+        for (t, c), p in zip(asks, model.probabilities(windows), strict=True):
+            clause[t][c] = p.get(ready[t].cues[c].label, 0.0)
+        for t, r in enumerate(ready):
+            yield unite(r.cues, r.sentences, per_text[t], model.params, source=r.tag,
+                        roster=_ANYONE, excluded=r.excluded, clause_probs=clause[t])
 
     __call__ = extract
 

@@ -42,6 +42,8 @@ from .rules import (
 )
 from .sentences import SentenceSplitter
 
+EXCLUDED_KEY = "rapport_excluded"
+"""``doc.user_data`` key of the exclusion-rule matches (see ``CueRuler._note_exclusions``)."""
 SPANS_KEY = "rapport_cues"
 _LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
 #: rank of each label (by index) in string order: spans sort by (start, end, label)
@@ -256,6 +258,8 @@ class CueRuler:
         self._rule_needs = np.array([k in self._required and self.rules[k].exclude is None
                                      for k in ordered], dtype=bool)
         self._rule_span_ids = [self._span_ids[rule.id] for rule in self._rule_list]
+        self._rule_excludes = np.array([rule.exclude is not None for rule in self._rule_list],
+                                       dtype=bool)
         self._rule_tables = (
             np.array([_LABEL_INDEX.get(rule.label, -1) if rule.label else -1
                       for rule in self._rule_list], dtype=np.int64),
@@ -330,6 +334,7 @@ class CueRuler:
         ok = self._required_ok(batch, keys, starts, rule_at)
         if ok is not None:
             keys, starts, ends, rule_at = keys[ok], starts[ok], ends[ok], rule_at[ok]
+        self._note_exclusions(batch, starts, ends, rule_at)
         if cmatch is not None:
             self._resolve_c(batch, starts, ends, rule_at)
             return batch
@@ -338,6 +343,22 @@ class CueRuler:
             doc.spans[self.spans_key] = self._resolve(doc, keep, excludes) if (
                 keep or excludes) else []
         return batch
+
+    def _note_exclusions(self, batch: TokenBatch, starts: Any, ends: Any, rule_at: Any
+                         ) -> None:
+        """Record where exclusion rules matched, as ``doc.user_data[EXCLUDED_KEY]`` =
+        [(start_char, end_char, (label or category, …)), …], so a later stage (the sentence
+        model) knows the rules ruled those senses out there. The same for both engines:
+        it reads the match arrays before they diverge."""
+        rows = np.flatnonzero(self._rule_excludes[rule_at]) if len(rule_at) else ()
+        for row in rows.tolist() if len(rows) else ():
+            d = int(batch.doc_of[starts[row]])
+            doc = batch.docs[d]
+            s = int(starts[row] - batch.offsets[d])
+            e = int(ends[row] - batch.offsets[d])
+            names = tuple(self._rule_list[int(rule_at[row])].exclude or ())
+            doc.user_data.setdefault(EXCLUDED_KEY, []).append(
+                (doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), names))
 
     def _resolve_c(self, batch: TokenBatch, starts: Any, ends: Any, rule_at: Any) -> None:
         """:meth:`_select` + :meth:`_resolve` in C (``_cmatch.resolve``); same spans."""

@@ -31,6 +31,7 @@ EXPECTED = {
                               ("repair.rationale", "therapist", None)},
     "couple-partner.json": {("confrontation.complaint_activities", "client", None)},
     "group-member.json": {("engagement.disclosure", "client", None),
+                          ("engagement.participation", "client", None),
                           ("repair.invite_discussion", "therapist", None)},
     "individual-risk.json": {("attendance.late", "client", None),
                              ("attendance.left_early", "client", None)},

@@ -1,0 +1,86 @@
+"""The sentence model united with and gated by the rules (extractors/classifier.py)."""
+
+from __future__ import annotations
+
+from rapportnotes.actors import Roster
+from rapportnotes.cues import Cue
+from rapportnotes.extractors.classifier import UniteParams, calibrated, clause_window, unite
+
+PARAMS = UniteParams(add=0.3, vet=0.1)
+ANYONE = Roster.unknown()
+
+
+def _rule(label, text, sentence, *, finding=True, **kw):
+    cat, sub = label.split(".")
+    start = sentence.find(text)
+    return Cue(label=label, category=cat, subtype=sub, text=text, start_char=start,
+               end_char=start + len(text), sentence=sentence, is_finding=finding, **kw)
+
+
+def test_a_rule_finding_the_model_rejects_is_demoted():
+    s = "Pt was engaged to be married in May."
+    out = unite([_rule("engagement.participation", "engaged", s)], [(0, len(s), s)],
+                [{"engagement.participation": 0.02}], PARAMS, source=None, roster=ANYONE)
+    (cue,) = out
+    assert cue.vetoed and not cue.is_finding and cue.probability == 0.02
+
+
+def test_the_clause_can_rescue_a_rule_finding_from_a_long_sentence():
+    s = "Long talk about the weekend and the kids and work; pt re-engaged."
+    rule = _rule("repair.reengaged", "re-engaged", s)
+    (cue,) = unite([rule], [(0, len(s), s)], [{"repair.reengaged": 0.01}], PARAMS,
+                   source=None, roster=ANYONE, clause_probs=[0.6])
+    assert cue.is_finding and not cue.vetoed and cue.probability == 0.6
+    assert clause_window(s, s.find("re-engaged"), s.find("re-engaged") + 10) == \
+        "pt re-engaged"
+
+
+def test_the_model_adds_what_no_rule_found_with_an_attributed_actor():
+    s1, s2 = "Slowly warmed up over the hour.", "Writer cut into the couple's spiral."
+    sents = [(0, len(s1), s1), (len(s1) + 1, len(s1) + 1 + len(s2), s2)]
+    out = unite([], sents, [{"engagement.participation": 0.7},
+                            {"confrontation.complaint_therapist": 0.6}],
+                PARAMS, source="clinician_notes", roster=ANYONE)
+    part, comp = out
+    assert (part.origin, part.is_finding, part.start_char, part.end_char) == (
+        "model", True, 0, len(s1))
+    assert part.source == "clinician_notes" and part.text == s1
+    assert comp.actor == "therapist" and not comp.is_finding  # the therapist did it
+
+
+def test_the_rules_gate_the_model():
+    s = "No complaints about the sessions; not defensive at all."
+    negated = _rule("confrontation.defends_self", "defensive", s, finding=False,
+                    negated=True)
+    out = unite([negated], [(0, len(s), s)], [{"confrontation.defends_self": 0.9,
+                                                "confrontation.complaint_parameters": 0.8}],
+                PARAMS, source=None, roster=ANYONE)
+    assert [c.label for c in out if c.is_finding] == []  # the category was ruled out
+    t = "Left 10 min before the end of his shift to get here."
+    out = unite([], [(0, len(t), t)], [{"attendance.left_early": 0.9}], PARAMS,
+                source=None, roster=ANYONE, excluded=[(0, 4, ("attendance.left_early",))])
+    assert out == []
+
+
+def test_confidence_is_calibrated_and_monotone():
+    params = UniteParams(calibration={"rules": [[0.2, 0.4], [0.6, 0.7], [1.0, 0.95]],
+                                      "model": [[0.5, 0.3], [1.0, 0.8]]})
+    assert calibrated(params, "rules", 0.1) == 0.4
+    assert calibrated(params, "rules", 0.61) == 0.95
+    assert calibrated(params, "model", 0.4) == 0.3
+    assert calibrated(UniteParams(), "model", 0.42) == 0.42  # uncalibrated: the probability
+
+
+def test_the_shipped_model_is_used_by_default_and_can_be_switched_off():
+    from rapportnotes.extractors import CueExtractor
+    from rapportnotes.extractors.classifier import default_model_path
+
+    assert default_model_path() is not None
+    size = sum(f.stat().st_size for f in default_model_path().rglob("*") if f.is_file())
+    assert size <= 10_000_000
+    text = "Pt gave one-word answers after writer pushed the homework."
+    united = CueExtractor().extract(text)
+    rules = CueExtractor(model=None).extract(text)
+    assert all(c.confidence is not None for c in united)
+    assert all(c.confidence is None and c.origin == "rules" for c in rules)
+    assert {c.label for c in united if c.is_finding} >= {"withdrawal.minimal_response"}
