@@ -22,8 +22,11 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import spacy
+from spacy.attrs import IDX, LENGTH, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -152,12 +155,45 @@ def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
     return out
 
 
-def _doc_sentences(doc: Doc, original: str, offset: int) -> list[tuple[int, int, str]]:
-    """(start, end, text) of each sentence, offsets in ``original``; the text is the doc's
-    (same length as the original, lone surrogates replaced) so the model can encode it."""
-    if not doc.has_annotation("SENT_START"):
-        return [(offset, offset + len(doc.text), doc.text)]
-    return [(offset + s.start_char, offset + s.end_char, s.text) for s in doc.sents]
+def _sentence_table(doc: Doc, offset: int) -> tuple[list[tuple[int, int, str]], list[Any]]:
+    """Sentences of ``doc`` as (start, end, text) in the original's offsets, and the ORTH
+    ids of each (what the sentence model scores), read from a few arrays instead of
+    iterating ``doc.sents`` (a Span and a Token object per token)."""
+    if not len(doc):
+        return [], []
+    table = doc.to_array([ORTH, IDX, LENGTH, SENT_START]).astype("int64")
+    orth = doc.to_array(ORTH).astype("uint64")
+    if doc.has_annotation("SENT_START"):
+        first = np.flatnonzero(table[:, 3] == 1)
+        if not len(first) or first[0] != 0:
+            first = np.concatenate(([0], first))
+    else:
+        first = np.zeros(1, dtype=np.int64)
+    last = np.append(first[1:], len(doc)) - 1
+    begins = table[first, 1]
+    ends = table[last, 1] + table[last, 2]
+    text = doc.text
+    sents = [(offset + a, offset + e, text[a:e])
+             for a, e in zip(begins.tolist(), ends.tolist(), strict=True)]
+    orths = [orth[f:la + 1] for f, la in zip(first.tolist(), last.tolist(), strict=True)]
+    return sents, orths
+
+
+def _clause_orths(chunks: list[tuple[Doc, int]], cue: Cue, sentence: tuple[int, int, str]
+                  ) -> Any:
+    """ORTH ids of the clause around ``cue`` (see ``classifier.clause_window``)."""
+    from .classifier import clause_window
+
+    s0, _, text = sentence
+    window = clause_window(text, cue.start_char - s0, cue.end_char - s0)
+    a = s0 + max(text.find(window), 0)
+    for doc, offset in reversed(chunks):
+        if offset <= a:
+            span = doc.char_span(a - offset, a - offset + len(window),
+                                 alignment_mode="expand")
+            if span is not None:
+                return doc.to_array(ORTH)[span.start:span.end].astype("uint64")
+    return chunks[0][0].to_array(ORTH).astype("uint64")[:0]
 
 
 @dataclass
@@ -168,6 +204,8 @@ class _Ready:
     sentences: list[tuple[int, int, str]]
     tag: str | None
     excluded: list[tuple[int, int, tuple[str, ...]]]
+    orths: list[Any]  # ORTH ids of each sentence
+    chunks: list[tuple[Doc, int]]  # the text's docs with their offsets
 
 
 _SHIPPED = object()
@@ -186,9 +224,9 @@ class CueExtractor:
         self.nlp: Language = build_pipeline(base)
         self.spans_key = self.nlp.get_pipe("rapport_cues").spans_key
         path = default_model_path() if model is _SHIPPED else model
-        # the model reads tokens made by this pipeline's tokenizer (as in training)
+        # the model scores this pipeline's tokens (the training tool uses its tokenizer too)
         self.model: SentenceModel | None = (
-            None if path is None else SentenceModel(path, tokenizer=self.nlp.tokenizer))  # type: ignore[arg-type]
+            None if path is None else SentenceModel(path))  # type: ignore[arg-type]
 
     def extract(self, text: str, *, source: str | None = None) -> list[Cue]:
         """All cue mentions in ``text`` (findings and non-findings), by start offset."""
@@ -222,29 +260,31 @@ class CueExtractor:
         current: list[Cue] = []
         sentences: list[tuple[int, int, str]] = []
         excluded: list[tuple[int, int, tuple[str, ...]]] = []
+        orths: list[Any] = []
+        chunks: list[tuple[Doc, int]] = []
         ready: list[_Ready] = []
         docs = self.nlp.pipe(chunked(), batch_size=batch_size, n_process=n_process)
         for n, doc in enumerate(docs):
             i, offset, last = meta[n]
             tag = tags[i] if tags is not None else source
-            new = _doc_cues(doc, originals[i], offset, tag, self.spans_key)
-            current.extend(new)
+            current.extend(_doc_cues(doc, originals[i], offset, tag, self.spans_key))
             if self.model is not None:
-                sents = _doc_sentences(doc, originals[i], offset)
+                sents, sent_orths = _sentence_table(doc, offset)
                 sentences.extend(sents)
+                orths.extend(sent_orths)
                 excluded.extend((offset + s, offset + e, names)
                                 for s, e, names in doc.user_data.get(EXCLUDED_KEY, ()))
-
+                chunks.append((doc, offset))
             if last:
                 del originals[i]
                 if self.model is None:
                     yield sorted(current, key=_order)
                 else:
-                    ready.append(_Ready(current, sentences, tag, excluded))
+                    ready.append(_Ready(current, sentences, tag, excluded, orths, chunks))
                     if len(ready) >= batch_size:
                         yield from self._unite(ready)
                         ready = []
-                current, sentences, excluded = [], [], []
+                current, sentences, excluded, orths, chunks = [], [], [], [], []
         if ready:
             yield from self._unite(ready)
 
@@ -253,13 +293,13 @@ class CueExtractor:
         of the rule findings their sentence alone would veto (see ``clause_window``)."""
         import bisect
 
-        from .classifier import clause_window, unite
+        from .classifier import unite
 
         model = self.model
         assert model is not None
-        probs = model.probabilities([text for r in ready for _, _, text in r.sentences])
+        probs = model.score_orths([o for r in ready for o in r.orths])
         per_text, k = [], 0
-        windows: list[str] = []
+        windows: list[Any] = []
         asks: list[tuple[int, int]] = []  # (text index, cue index) per window
         for t, r in enumerate(ready):
             mine = probs[k:k + len(r.sentences)]
@@ -272,11 +312,10 @@ class CueExtractor:
                 j = max(bisect.bisect_right(starts, cue.start_char) - 1, 0)
                 if mine[j].get(cue.label, 0.0) >= model.params.vet:
                     continue
-                s0, _, text = r.sentences[j]
-                windows.append(clause_window(text, cue.start_char - s0, cue.end_char - s0))
+                windows.append(_clause_orths(r.chunks, cue, r.sentences[j]))
                 asks.append((t, c))
         clause: list[list[float | None]] = [[None] * len(r.cues) for r in ready]
-        for (t, c), p in zip(asks, model.probabilities(windows), strict=True):
+        for (t, c), p in zip(asks, model.score_orths(windows), strict=True):
             clause[t][c] = p.get(ready[t].cues[c].label, 0.0)
         for t, r in enumerate(ready):
             yield unite(r.cues, r.sentences, per_text[t], model.params, source=r.tag,

@@ -28,18 +28,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
+
+import numpy as np
+from spacy.attrs import ORTH
 
 from ..actors import Roster, attribute_actor, can_carry
 from ..cues import Cue
 from ..taxonomy import LABEL_INFO
-
-if TYPE_CHECKING:
-    from spacy.tokens import Doc
 
 MODEL_DIR = "model/sentence"
 
@@ -67,27 +67,93 @@ def default_model_path() -> Path | None:
     return path if (path / "meta.json").is_file() else None
 
 
-class SentenceModel:
-    """A loaded sentence classifier: ``probabilities(sentences)`` → label → probability."""
+class Row:
+    """One sentence's label probabilities (a row of the model's output)."""
 
-    def __init__(self, path: str | Path, *, tokenizer: Callable[[str], Doc] | None = None
-                 ) -> None:
-        """``tokenizer``: the extraction pipeline's (clinical abbreviations and shorthand
-        kept whole), which the training tool also uses; its cache is already warm with
-        the texts' words."""
+    __slots__ = ("_index", "_labels", "values")
+
+    def __init__(self, values: Any, labels: tuple[str, ...], index: dict[str, int]) -> None:
+        self.values = values
+        self._labels = labels
+        self._index = index
+
+    def get(self, label: str, default: float = 0.0) -> float:
+        i = self._index.get(label)
+        return default if i is None else float(self.values[i])
+
+    def above(self, threshold: float) -> list[tuple[str, float]]:
+        """(label, probability) for the labels at or above ``threshold``, in label order."""
+        return [(self._labels[i], float(self.values[i]))
+                for i in np.flatnonzero(self.values >= threshold).tolist()]
+
+
+class SentenceModel:
+    """A loaded sentence classifier scoring token sequences of the extraction pipeline.
+
+    The model is spaCy's bag-of-words text classifier (hashed ORTH unigrams and bigrams →
+    sparse linear → logistic). Its own ``extract_ngrams`` step is done here, from ORTH ids
+    of the pipeline's tokens, and the model's sparse-linear and logistic layers score
+    them: the sentence is not tokenized a second time and no ``Doc`` is built for it, with
+    exactly the model's arithmetic (the same layers, the same hashing of bigrams).
+    """
+
+    def __init__(self, path: str | Path) -> None:
         import spacy
 
         self.path = Path(path)
         self.nlp = spacy.load(self.path)
-        self.tokenizer = tokenizer or self.nlp.tokenizer
         params = self.path / "unite.json"
         self.params: UniteParams = UniteParams(**json.loads(params.read_text("utf-8"))) \
             if params.is_file() else UniteParams()
+        tc = self.nlp.get_pipe("textcat_multilabel")
+        layers = {layer.name: layer for layer in tc.model.walk()}
+        self._ngram_size = int(layers["extract_ngrams"].attrs["ngram_size"])
+        self._ops = layers["extract_ngrams"].ops
+        self._linear = layers["resizable(sparse_linear)"]
+        self._logistic = layers["logistic"]
+        self.labels: tuple[str, ...] = tuple(tc.labels)
+        self._index = {label: i for i, label in enumerate(self.labels)}
 
-    def probabilities(self, sentences: Sequence[str]) -> list[dict[str, float]]:
-        """Label probabilities per sentence."""
-        docs = (self.tokenizer(text) for text in sentences)
-        return [dict(doc.cats) for doc in self.nlp.pipe(docs, batch_size=512)]
+    def score_orths(self, sequences: Sequence[Any]) -> list[Row]:
+        """Label probabilities for each sequence of ORTH ids (uint64 arrays).
+
+        Vectorised over the batch: the n-grams of all sequences come from one
+        ``ops.ngrams`` call over their concatenation, minus those that cross a boundary;
+        keys are counted per sequence with one sort — what ``extract_ngrams`` does one doc
+        at a time.
+        """
+        if not sequences:
+            return []
+        lengths_in = np.fromiter((len(x) for x in sequences), dtype=np.int64,
+                                 count=len(sequences))
+        flat = np.concatenate(sequences).astype("uint64") if lengths_in.sum() else \
+            np.zeros(0, dtype="uint64")
+        seg = np.repeat(np.arange(len(sequences), dtype=np.int64), lengths_in)
+        keys, owners = [flat], [seg]
+        for n in range(2, self._ngram_size + 1):
+            if len(flat) < n:
+                continue
+            grams = np.asarray(self._ops.ngrams(n, flat))
+            first = seg[:len(grams)]
+            inside = first == seg[n - 1:n - 1 + len(grams)]  # no gram crosses a boundary
+            keys.append(grams[inside])
+            owners.append(first[inside])
+        key = np.concatenate(keys)
+        owner = np.concatenate(owners)
+        order = np.lexsort((key, owner))
+        key, owner = key[order], owner[order]
+        new = np.ones(len(key), dtype=bool)
+        new[1:] = (key[1:] != key[:-1]) | (owner[1:] != owner[:-1])
+        starts = np.flatnonzero(new)
+        counts = np.diff(np.append(starts, len(key))).astype("f")
+        lengths = np.bincount(owner[starts], minlength=len(sequences)).astype("int32")
+        out = self._logistic.predict(self._linear.predict((key[starts], counts, lengths)))
+        return [Row(row, self.labels, self._index) for row in out]
+
+    def probabilities(self, sentences: Sequence[str]) -> list[Row]:
+        """Label probabilities for plain sentences (tokenized by the model's tokenizer)."""
+        return self.score_orths([doc.to_array(ORTH).astype("uint64")
+                                 for doc in self.nlp.tokenizer.pipe(sentences)])
 
 
 def calibrated(params: UniteParams, origin: str, p: float) -> float:
@@ -120,7 +186,7 @@ def clause_window(sentence: str, start: int, end: int) -> str:
 
 
 def unite(rule_cues: Sequence[Cue], sentences: Sequence[tuple[int, int, str]],
-          probs: Sequence[dict[str, float]], params: UniteParams, *,
+          probs: Sequence[Row], params: UniteParams, *,
           source: str | None, roster: Roster,
           excluded: Sequence[tuple[int, int, tuple[str, ...]]] = (),
           clause_probs: Sequence[float | None] = ()) -> list[Cue]:
@@ -151,9 +217,10 @@ def unite(rule_cues: Sequence[Cue], sentences: Sequence[tuple[int, int, str]],
         update: dict[str, object] = {"confidence": calibrated(params, "rules", p),
                                      "probability": round(p, 4)}
         if cue.is_finding:
-            near = max((v for lab, v in probs[k].items()
-                        if lab.startswith(cue.category + ".")), default=0.0) \
-                if k is not None else 0.0
+            near = 0.0
+            if p < params.vet and k is not None and params.vet_sentence < 1.0:
+                near = max((v for lab, v in probs[k].above(0.0)
+                            if lab.startswith(cue.category + ".")), default=0.0)
             if p >= params.vet or near >= params.vet_sentence:
                 if k is not None:
                     found.add((k, cue.label))
@@ -162,7 +229,7 @@ def unite(rule_cues: Sequence[Cue], sentences: Sequence[tuple[int, int, str]],
                 update["vetoed"] = True
         out.append(cue.model_copy(update=update))
     for k, ((start, _end, text), p) in enumerate(zip(sentences, probs, strict=True)):
-        for label, prob in p.items():
+        for label, prob in p.above(params.add):
             if prob < params.add or (k, label) in found or label not in LABEL_INFO \
                     or (k, label) in ruled_out or (k, label.partition(".")[0]) in ruled_out:
                 continue

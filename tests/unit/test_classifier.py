@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from rapportnotes.actors import Roster
 from rapportnotes.cues import Cue
-from rapportnotes.extractors.classifier import UniteParams, calibrated, clause_window, unite
+from rapportnotes.extractors.classifier import (
+    Row,
+    UniteParams,
+    calibrated,
+    clause_window,
+    unite,
+)
+from rapportnotes.taxonomy import LABELS
 
 PARAMS = UniteParams(add=0.3, vet=0.1)
 ANYONE = Roster.unknown()
+
+
+def _row(probs: dict[str, float]) -> Row:
+    return Row(np.array([probs.get(lab, 0.0) for lab in LABELS]), LABELS,
+               {lab: i for i, lab in enumerate(LABELS)})
 
 
 def _rule(label, text, sentence, *, finding=True, **kw):
@@ -20,7 +34,7 @@ def _rule(label, text, sentence, *, finding=True, **kw):
 def test_a_rule_finding_the_model_rejects_is_demoted():
     s = "Pt was engaged to be married in May."
     out = unite([_rule("engagement.participation", "engaged", s)], [(0, len(s), s)],
-                [{"engagement.participation": 0.02}], PARAMS, source=None, roster=ANYONE)
+                [_row({"engagement.participation": 0.02})], PARAMS, source=None, roster=ANYONE)
     (cue,) = out
     assert cue.vetoed and not cue.is_finding and cue.probability == 0.02
 
@@ -28,7 +42,7 @@ def test_a_rule_finding_the_model_rejects_is_demoted():
 def test_the_clause_can_rescue_a_rule_finding_from_a_long_sentence():
     s = "Long talk about the weekend and the kids and work; pt re-engaged."
     rule = _rule("repair.reengaged", "re-engaged", s)
-    (cue,) = unite([rule], [(0, len(s), s)], [{"repair.reengaged": 0.01}], PARAMS,
+    (cue,) = unite([rule], [(0, len(s), s)], [_row({"repair.reengaged": 0.01})], PARAMS,
                    source=None, roster=ANYONE, clause_probs=[0.6])
     assert cue.is_finding and not cue.vetoed and cue.probability == 0.6
     assert clause_window(s, s.find("re-engaged"), s.find("re-engaged") + 10) == \
@@ -38,8 +52,8 @@ def test_the_clause_can_rescue_a_rule_finding_from_a_long_sentence():
 def test_the_model_adds_what_no_rule_found_with_an_attributed_actor():
     s1, s2 = "Slowly warmed up over the hour.", "Writer cut into the couple's spiral."
     sents = [(0, len(s1), s1), (len(s1) + 1, len(s1) + 1 + len(s2), s2)]
-    out = unite([], sents, [{"engagement.participation": 0.7},
-                            {"confrontation.complaint_therapist": 0.6}],
+    out = unite([], sents, [_row({"engagement.participation": 0.7}),
+                            _row({"confrontation.complaint_therapist": 0.6})],
                 PARAMS, source="clinician_notes", roster=ANYONE)
     part, comp = out
     assert (part.origin, part.is_finding, part.start_char, part.end_char) == (
@@ -52,12 +66,12 @@ def test_the_rules_gate_the_model():
     s = "No complaints about the sessions; not defensive at all."
     negated = _rule("confrontation.defends_self", "defensive", s, finding=False,
                     negated=True)
-    out = unite([negated], [(0, len(s), s)], [{"confrontation.defends_self": 0.9,
-                                                "confrontation.complaint_parameters": 0.8}],
+    out = unite([negated], [(0, len(s), s)], [_row({"confrontation.defends_self": 0.9,
+                                                "confrontation.complaint_parameters": 0.8})],
                 PARAMS, source=None, roster=ANYONE)
     assert [c.label for c in out if c.is_finding] == []  # the category was ruled out
     t = "Left 10 min before the end of his shift to get here."
-    out = unite([], [(0, len(t), t)], [{"attendance.left_early": 0.9}], PARAMS,
+    out = unite([], [(0, len(t), t)], [_row({"attendance.left_early": 0.9})], PARAMS,
                 source=None, roster=ANYONE, excluded=[(0, 4, ("attendance.left_early",))])
     assert out == []
 
@@ -84,3 +98,20 @@ def test_the_shipped_model_is_used_by_default_and_can_be_switched_off():
     assert all(c.confidence is not None for c in united)
     assert all(c.confidence is None and c.origin == "rules" for c in rules)
     assert {c.label for c in united if c.is_finding} >= {"withdrawal.minimal_response"}
+
+
+def test_scoring_from_pipeline_tokens_equals_spacys_own_textcat():
+    """score_orths reproduces the model's arithmetic (its n-grams, its layers)."""
+    from rapportnotes.extractors import CueExtractor, _sentence_table
+
+    ex = CueExtractor()
+    text = ("Pt gave one-word answers. Writer apologized for pushing; pt re-engaged.\n"
+            "- Brought the log\nOk")
+    doc = ex.nlp(text)
+    sents, orths = _sentence_table(doc, 0)
+    ours = ex.model.score_orths(orths)
+    tc_nlp = ex.model.nlp
+    for (_, _, sentence), row in zip(sents, ours, strict=True):
+        theirs = tc_nlp.get_pipe("textcat_multilabel")(ex.nlp.tokenizer(sentence)).cats
+        for label, p in theirs.items():
+            assert abs(row.get(label) - p) < 1e-5
