@@ -130,8 +130,8 @@ def build_header(obs: SessionObservation) -> tuple[HeaderField, ...]:
     """The header payers check: client, date/time/duration, session, clinician, CPT, dx."""
     s = obs.session
     client = obs.client.id + (f" ({obs.client.name})" if obs.client.name else "")
-    when = (f"{s.date.isoformat()}, {s.start_time:%H:%M}–{s.end_time:%H:%M} "
-            f"({s.duration_minutes} min)")
+    when = (f"{s.date.isoformat()}, {s.start_time:%H:%M}–{s.end_time:%H:%M}"
+            + (" (next day)" if s.crosses_midnight else "") + f" ({s.duration_minutes} min)")
     parts = [f"Session {s.number}" if s.number else "Session number not documented"]
     parts.append(PARTICIPANTS[s.participants] if s.participants else "participants not documented")
     if s.others_present:

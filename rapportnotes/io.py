@@ -37,7 +37,7 @@ def format_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
     """One line naming each failing field path (at most three), without input values."""
     parts = []
     for err in exc.errors(include_url=False, include_input=False)[:3]:
-        loc = _format_loc((*_split_prefix(prefix), *err["loc"]))
+        loc = _format_loc((*_split_prefix(prefix), *(_elide(p) for p in err["loc"])))
         msg = _MESSAGES.get(err["type"], err["msg"])
         msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
         parts.append(f"{loc or '(top level)'}: {msg}")
@@ -49,6 +49,59 @@ def format_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
 
 def _split_prefix(prefix: str) -> tuple[Any, ...]:
     return (prefix,) if prefix else ()
+
+
+def _known_names() -> frozenset[str]:
+    """Every field name of the input models (and literal dict keys such as MSE domains):
+    the only user-typed keys an error message may repeat."""
+    from pydantic import BaseModel
+
+    from .models import MSE_DOMAINS
+
+    names: set[str] = set(MSE_DOMAINS)
+    seen: set[type] = set()
+
+    def walk(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            names.add(name)
+            for arg in _model_args(info.annotation):
+                walk(arg)
+
+    walk(SessionObservation)
+    return frozenset(names)
+
+
+def _model_args(annotation: Any) -> list[Any]:
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    out = []
+    stack = [annotation]
+    while stack:
+        a = stack.pop()
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            out.append(a)
+        stack.extend(get_args(a))
+    return out
+
+
+_KNOWN: frozenset[str] | None = None
+
+
+def _elide(part: Any) -> Any:
+    """A path element as it may be shown: indexes and schema names as they are, any other
+    key the user typed as ``<key>``."""
+    global _KNOWN
+    if isinstance(part, int):
+        return part
+    if _KNOWN is None:
+        _KNOWN = _known_names()
+    text = str(part)
+    return text if text in _KNOWN or text.startswith("[") else "<key>"
 
 
 def _format_loc(loc: Iterable[Any]) -> str:
@@ -91,17 +144,83 @@ def decode_text(raw: bytes, origin: str) -> str:
                          ) from None
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """Parse a JSON file, mapping every failure to an InputError naming file and line."""
-    text = read_text(path)
+MAX_NUMBER_DIGITS = 30
+"""Longer number literals are refused: no field needs them, and Python's int parser would
+refuse 4,300+ digits with an internal error."""
+
+
+class _Object(dict):  # type: ignore[type-arg]
+    """A parsed JSON object that remembers keys it saw twice."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object()
+    dups = []
+    for key, value in pairs:
+        if key in obj:
+            dups.append(key)
+        obj[key] = value
+    if dups:
+        obj.duplicates = tuple(dups)
+    return obj
+
+
+def _number(text: str) -> int | float:
+    if len(text.lstrip("-").replace(".", "").split("e")[0].split("E")[0]) > MAX_NUMBER_DIGITS:
+        raise _NumberTooLong
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+class _NumberTooLong(Exception):
+    pass
+
+
+def _find_duplicate(node: Any, path: tuple[Any, ...] = ()) -> tuple[tuple[Any, ...], str] | None:
+    if isinstance(node, _Object):
+        if node.duplicates:
+            return path, node.duplicates[0]
+        for key, value in node.items():
+            found = _find_duplicate(value, (*path, key))
+            if found:
+                return found
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found = _find_duplicate(value, (*path, i))
+            if found:
+                return found
+    return None
+
+
+def parse_json_text(text: str, origin: str) -> Any:
+    """Parse JSON strictly: duplicate keys (at any depth) and number literals of more than
+    ``MAX_NUMBER_DIGITS`` digits are errors naming ``origin`` and the path (keys the user
+    typed that are not schema names are elided — they may be PHI)."""
     try:
-        return json.loads(text)
+        data = json.loads(text, object_pairs_hook=_pairs, parse_int=_number,
+                          parse_float=_number)
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"{path}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})"
+            f"{origin}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})"
         ) from None
+    except _NumberTooLong:
+        raise InputError(f"{origin}: a number literal has more than {MAX_NUMBER_DIGITS} "
+                         "digits") from None
     except RecursionError:
-        raise InputError(f"{path}: JSON is nested too deeply") from None
+        raise InputError(f"{origin}: JSON is nested too deeply") from None
+    found = _find_duplicate(data)
+    if found is not None:
+        path, key = found
+        where = _format_loc(_elide(p) for p in (*path, key))
+        raise InputError(f"{origin}: {where}: key appears twice in one object (the second "
+                         "would silently replace the first)")
+    return data
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Parse a JSON file, mapping every failure to an InputError naming file and line."""
+    return parse_json_text(read_text(path), str(path))
 
 
 def parse_session(data: Any, *, origin: str = "<data>", prefix: str = "") -> SessionObservation:
@@ -161,7 +280,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
         raise ExportError(f"{target}: is a directory")
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        # a short name of its own: any legal target name must leave room for it
+        fd, tmp = tempfile.mkstemp(prefix=".rapportnotes-", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise ExportError(f"{target}: cannot write ({exc.strerror or exc})") from None
     try:

@@ -29,9 +29,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     computed_field,
     model_validator,
+)
+from pydantic import (
+    Strict as PydanticStrict,
 )
 
 from .taxonomy import RepairStrategy, RuptureMarker, category_of
@@ -74,8 +78,33 @@ _CleanText = Annotated[
 ]
 """Free text as every narrative field takes it: surrogates dropped, cleaned, not blank."""
 
-ShortText = Annotated[_CleanText, StringConstraints(max_length=500)]
-"""A label-like or one-line value (a name, a goal, a homework item)."""
+def _one_line(value: str) -> str:
+    """Fold line breaks (and the spaces around them) into one space.
+
+    A one-line value (a name, a code's description, a goal) is printed inside a header
+    cell, a heading-adjacent line or a list item; a newline there could start a new
+    Markdown block — a forged heading — or break the header table.
+    """
+    return re.sub(r"\s*\n\s*", " ", value)
+
+
+ShortText = Annotated[_CleanText, AfterValidator(_one_line), StringConstraints(max_length=500)]
+"""A label-like or one-line value (a name, a goal, a homework item); newlines folded."""
+
+
+def _no_bool(value: object) -> object:
+    """JSON ``true`` is not the number 1: a boolean where a number belongs is an error."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_no_bool), PydanticStrict()]
+"""An integer field: a JSON integer only (no booleans, floats or numeric strings)."""
+Number = Annotated[float, BeforeValidator(_no_bool)]
+"""A number field: a JSON number only (no booleans)."""
+Flag = StrictBool
+"""A yes/no field: JSON true/false only (no 0/1, no "yes")."""
 
 Text = Annotated[_CleanText, StringConstraints(max_length=20_000)]
 """A paragraph of clinical narrative."""
@@ -90,7 +119,7 @@ ClientId = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
 ]
-CPTCode = Annotated[str, StringConstraints(pattern=r"^(\d{5}|\d{4}[FTU])$")]
+CPTCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{5}|[0-9]{4}[FTU])$")]
 ICD10Code = Annotated[str, StringConstraints(pattern=r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$")]
 
 
@@ -108,7 +137,7 @@ class Client(Strict):
 
     id: ClientId = Field(description="Pseudonymous client identifier (letters, digits, . _ -).")
     name: ShortText | None = Field(None, description="Optional display name or initials.")
-    age: int | None = Field(None, ge=0, le=120, description="Age in years (selects measure "
+    age: Count | None = Field(None, ge=0, le=120, description="Age in years (selects measure "
                             "cutoffs, e.g. ORS adult vs adolescent).")
 
 
@@ -127,6 +156,10 @@ class Diagnosis(Strict):
     description: ShortText | None = None
 
 
+MAX_OVERNIGHT_MINUTES = 360
+"""A session whose end time is before its start time crosses midnight; longer than this it
+is far more likely a typing mistake than a session, and is refused."""
+
 Modality = Literal["in_person", "telehealth_video", "telehealth_audio"]
 Setting = Literal["office", "school", "home", "outdoor", "other"]
 Participants = Literal["client_only", "with_caregiver", "with_partner", "with_family", "group"]
@@ -137,8 +170,10 @@ class SessionInfo(Strict):
 
     date: Date
     start_time: Time = Field(description="Local start time, HH:MM.")
-    end_time: Time = Field(description="Local end time, HH:MM; must be after start_time.")
-    number: int | None = Field(None, ge=1, description="Session number in this episode of care.")
+    end_time: Time = Field(description="Local end time, HH:MM; after start_time, or before "
+                           "it for a session that ends after midnight (next day, at most "
+                           "6 hours in all).")
+    number: Count | None = Field(None, ge=1, description="Session number in this episode of care.")
     modality: Modality | None = None
     setting: Setting | None = None
     setting_detail: ShortText | None = Field(
@@ -150,7 +185,7 @@ class SessionInfo(Strict):
     cpt_addons: list[CPTCode] = Field(default_factory=list, description="e.g. ['90785'].")
     cpt_modifiers: list[Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{2}$")]] = Field(
         default_factory=list, description="e.g. ['95'] for synchronous telehealth.")
-    place_of_service: Annotated[str, StringConstraints(pattern=r"^\d{2}$")] | None = Field(
+    place_of_service: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")] | None = Field(
         None, description="CMS place-of-service code, e.g. '11' office, '10' telehealth "
         "in the client's home, '03' school.")
     client_location: ShortText | None = Field(
@@ -159,16 +194,34 @@ class SessionInfo(Strict):
 
     @model_validator(mode="after")
     def _end_after_start(self) -> SessionInfo:
-        if self.end_time <= self.start_time:
-            raise ValueError("end_time must be after start_time")
+        if (self.start_time.tzinfo is None) != (self.end_time.tzinfo is None):
+            raise ValueError("start_time and end_time must both carry a UTC offset or "
+                             "neither")
+        minutes = self.duration_minutes
+        if minutes <= 0 or (minutes > MAX_OVERNIGHT_MINUTES and self.crosses_midnight):
+            raise ValueError("end_time must be after start_time (a session that ends after "
+                             f"midnight may last at most {MAX_OVERNIGHT_MINUTES // 60} hours)")
         return self
+
+    @property
+    def crosses_midnight(self) -> bool:
+        """An end time earlier than the start time is read as the next day."""
+        return self._end() < self._start()
+
+    def _start(self) -> datetime:
+        return datetime.combine(self.date, self.start_time)
+
+    def _end(self) -> datetime:
+        return datetime.combine(self.date, self.end_time)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def duration_minutes(self) -> int:
-        """Derived, never entered: payers check that it matches the CPT code."""
-        start = datetime.combine(self.date, self.start_time)
-        end = datetime.combine(self.date, self.end_time)
+        """Derived, never entered: payers check that it matches the CPT code. A session
+        from 23:30 to 00:20 lasts 50 minutes (the end is on the next day)."""
+        start, end = self._start(), self._end()
+        if end < start:
+            end += timedelta(days=1)
         return int((end - start) / timedelta(minutes=1))
 
 
@@ -252,7 +305,7 @@ class RiskItem(Strict):
     different statements made by two different people.
     """
 
-    assessed: bool
+    assessed: Flag
     reported: ReportedIdeation | None = Field(
         None, description="What the client reported, e.g. 'denied', 'passive'.")
     level: RiskLevel | None = Field(
@@ -298,7 +351,7 @@ class Risk(Strict):
     overdose: RiskItem | None = Field(None, description="Overdose risk (opioids, pills).")
     formulation: RiskFormulation | None = None
     protective_factors: list[ShortText] = Field(default_factory=list)
-    safety_plan_reviewed: bool | None = None
+    safety_plan_reviewed: Flag | None = None
 
 
 class Plan(Strict):
@@ -320,7 +373,7 @@ class MeasureAdministration(Strict):
 
     measure: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")] = Field(
         description="Registered measure name, e.g. 'srs', 'ors', 'wai-sr'.")
-    items: list[float] = Field(min_length=1, max_length=200,
+    items: list[Number] = Field(min_length=1, max_length=200,
                                description="Raw item scores in item order.")
     administered: Literal["start", "end"] | None = Field(
         None, description="When in the session it was given (ORS at start, SRS at end).")
@@ -331,8 +384,8 @@ class MeasureAdministration(Strict):
 class TherapistRating(Strict):
     """The clinician's own rating of rapport this session."""
 
-    score: int = Field(ge=0)
-    scale_max: int = Field(5, ge=1, le=100)
+    score: Count = Field(ge=0)
+    scale_max: Count = Field(5, ge=1, le=100)
     comment: Text | None = None
 
     @model_validator(mode="after")
@@ -374,10 +427,10 @@ class Adaptation(Strict):
 class Attendance(Strict):
     """Attendance at this session and appointments missed since the previous one."""
 
-    minutes_late: int | None = Field(None, ge=0, le=600, description="0 = on time.")
-    left_early_minutes: int | None = Field(None, ge=0, le=600, description="0 = stayed.")
-    no_shows_since_last: int | None = Field(None, ge=0, le=100)
-    cancellations_since_last: int | None = Field(None, ge=0, le=100)
+    minutes_late: Count | None = Field(None, ge=0, le=600, description="0 = on time.")
+    left_early_minutes: Count | None = Field(None, ge=0, le=600, description="0 = stayed.")
+    no_shows_since_last: Count | None = Field(None, ge=0, le=100)
+    cancellations_since_last: Count | None = Field(None, ge=0, le=100)
 
 
 class RuptureEvent(Strict):
@@ -413,8 +466,8 @@ class FitConcern(Strict):
     """A concern about client–therapist or client–treatment fit."""
 
     concern: Text
-    discussed_with_client: bool | None = None
-    referral_considered: bool | None = None
+    discussed_with_client: Flag | None = None
+    referral_considered: Flag | None = None
     referral_to: ShortText | None = None
 
 
@@ -459,8 +512,8 @@ class Decision(Strict):
     field: Annotated[str, StringConstraints(pattern=r"^[a-z_]+(\[[0-9]+\])?(\.[a-z_]+)*$",
                                             max_length=120)] = Field(
         description="Free-text field path the suggestion came from, e.g. 'clinician_notes'.")
-    start_char: int = Field(ge=0)
-    end_char: int = Field(ge=0)
+    start_char: Count = Field(ge=0)
+    end_char: Count = Field(ge=0)
     label: str = Field(description="Taxonomy label of the suggestion.")
     sentence_sha: SentenceHash = Field(
         description="First 16 hex digits of SHA-256 of the suggestion's sentence "

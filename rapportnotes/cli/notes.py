@@ -17,6 +17,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--to", "-t", default=None,
                    help="output kind: md, txt, html, docx (default: from -o, else md)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file (stdout if omitted)")
+    p.add_argument("--force-kind", action="store_true",
+                   help="write --to's kind even when -o has another extension")
     p.add_argument("--history", metavar="HISTORY",
                    help="earlier sessions (JSON list or folder) for trends and at-risk flag")
     p.add_argument("--template-dir", action="append", default=[], metavar="DIR",
@@ -52,7 +54,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from ..formats import formats
     from ..io import load_history, load_session, write_atomic
 
-    kind = args.to or (Path(args.output).suffix.lstrip(".").lower() if args.output else "md")
+    kind = _output_kind(args)
     # Resolve every name and path before the (slow) extraction, so mistakes fail fast.
     exporter = exporters.get(kind)
     fmt = formats.get(args.format)
@@ -60,6 +62,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         out = Path(args.output)
         if not out.parent.is_dir():
             raise ExportError(f"{out}: directory {out.parent} does not exist")
+        suffix = out.suffix.lstrip(".").lower()
+        if args.to and suffix and suffix != kind and not args.force_kind:
+            raise ExportError(f"{out}: the extension says {suffix!r} but --to is {kind!r}; "
+                              "rename the file or add --force-kind")
     elif exporter.binary:
         raise ExportError(f"{kind} output is binary; give an output file with -o")
     if args.provenance and not Path(args.provenance).parent.is_dir():
@@ -103,6 +109,22 @@ def _load_policy(path: str) -> object:
         return AcceptancePolicy.model_validate(data)
     except ValidationError as exc:
         raise InputError(f"{path}: {format_validation_error(exc)}") from None
+
+
+def _output_kind(args: argparse.Namespace) -> str:
+    """--to, else the output file's extension, else md (stdout)."""
+    if args.to:
+        return str(args.to)
+    if not args.output:
+        return "md"
+    out = Path(args.output)
+    if str(args.output).endswith(("/", "\\")) or out.is_dir():
+        raise ExportError(f"{out}: is a directory; give a file name such as {out}/note.docx")
+    suffix = out.suffix.lstrip(".").lower()
+    if not suffix:
+        raise ExportError(f"{out}: no extension to tell the output kind; add one (.md, .txt, "
+                          ".html, .docx) or give --to")
+    return suffix
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

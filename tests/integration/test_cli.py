@@ -77,7 +77,7 @@ BAD_INPUTS = {
     "no-client-id": (_with(client__id=None), None, "client.id: required field is missing"),
     "end-before-start": (_with(session__end_time="08:00"), None,
                          "end_time must be after start_time"),
-    "unknown-key": (_with(rapport={"rupturez": []}), None, "rapport.rupturez: unknown field"),
+    "unknown-key": (_with(rapport={"rupturez": []}), None, "rapport.<key>: unknown field"),
 }
 
 
