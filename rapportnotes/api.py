@@ -23,7 +23,7 @@ from .formats import NoteFormat, formats
 from .io import write_atomic
 from .models import SessionObservation
 from .notes import Note
-from .review import AcceptancePolicy, ReviewState, match_decisions
+from .review import AcceptancePolicy, ReviewState, mark_covered, match_decisions
 from .suggestions import Suggestion, plan_prompts, suggestions_from_cues
 from .taxonomy import category_of
 
@@ -63,8 +63,8 @@ def review_state(obs: SessionObservation, *, cues: Sequence[Cue] | None = None,
                  extractor: CueExtractor | None = None,
                  policy: AcceptancePolicy | None = None) -> ReviewState:
     """Suggestions of ``obs`` with the decisions stored in its ``review`` applied."""
-    return match_decisions(suggest(obs, cues=cues, extractor=extractor),
-                           obs.review.decisions, policy)
+    return mark_covered(match_decisions(suggest(obs, cues=cues, extractor=extractor),
+                                        obs.review.decisions, policy), obs)
 
 
 def _score_measures(ctx: AssemblyContext) -> None:
@@ -126,7 +126,8 @@ def build_note(
     check_history(obs, history)
     if cues is None:
         cues = session_cues(obs, extractor) if extract else []
-    state = match_decisions(suggestions_from_cues(obs, cues), obs.review.decisions, policy)
+    state = mark_covered(match_decisions(suggestions_from_cues(obs, cues),
+                                         obs.review.decisions, policy), obs)
     earlier = sorted(history, key=lambda h: (h.session.date, h.session.start_time))
     ctx = AssemblyContext(obs=obs, accepted=state.accepted, suggestions=state.suggestions,
                           history=earlier)

@@ -464,7 +464,7 @@ def _ruptures(ctx: AssemblyContext, links: RuptureLinks) -> list[Statement]:
         out.append(Statement(lead="Alliance repair", text=_statements_text(items),
                              style="bullet", sources=_sources(items)))
     if not out:
-        out.append(Statement(lead="Ruptures", text="None documented.", style="bullet",
+        out.append(Statement(lead="Ruptures", text=NOT_DOCUMENTED + ".", style="bullet",
                              sources=_field("rapport.ruptures")))
     return out
 
@@ -531,17 +531,10 @@ def _at_risk(ctx: AssemblyContext) -> list[Statement]:
         return [Statement(lead="Alliance trajectory", style="bullet",
                           text=f"not at risk across {len(ctx.history) + 1} sessions.",
                           sources=(SourceRef(kind="history", path="history"),))]
-    reasons = [r.message for r in traj.reasons if r.code not in _MEASURE_REASONS]
-    if any(r.code in _MEASURE_REASONS for r in traj.reasons):
-        reasons.insert(0, "alliance measures (above)")
+    reasons = [r.message for r in traj.reasons]
     return [Statement(lead="Alliance at risk", style="bullet", emphasis="attention",
                       text=_join([r.rstrip(".") for r in reasons]) + ".",
                       sources=(SourceRef(kind="history", path="history"),))]
-
-
-_MEASURE_REASONS = frozenset({"alliance_below_cutoff", "alliance_falling",
-                              "outcome_deteriorating"})
-"""Reasons already told by the measure line; the at-risk flag names them, not their numbers."""
 
 
 def _previous_unresolved(ctx: AssemblyContext) -> list[Statement]:
@@ -572,8 +565,8 @@ def block_rapport(ctx: AssemblyContext) -> list[Statement]:
     rap = ctx.obs.rapport
     links = link_ruptures(ctx)
     out: list[Statement] = []
-    out.extend(_at_risk(ctx))
     out.extend(_measure_line(ctx))
+    out.extend(_at_risk(ctx))
     if rap.interventions:
         out.append(Statement(lead="Rapport-building interventions", style="bullet",
                              text=", ".join(RAPPORT_INTERVENTIONS[i] for i in rap.interventions)

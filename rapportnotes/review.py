@@ -125,6 +125,35 @@ def match_decisions(suggestions: Sequence[Suggestion], decisions: Sequence[Decis
     return state
 
 
+def entered_labels(obs: SessionObservation) -> set[str]:
+    """Labels the clinician already entered as structured data (so a suggestion of them
+    would only repeat the note): markers and repairs of entered ruptures, and the
+    attendance events the attendance fields state."""
+    labels = {lab for ev in obs.rapport.ruptures for lab in (*ev.markers, *ev.repairs)}
+    att = obs.rapport.attendance
+    if att is not None:
+        for label, value in (("attendance.late", att.minutes_late),
+                             ("attendance.left_early", att.left_early_minutes),
+                             ("attendance.no_show", att.no_shows_since_last),
+                             ("attendance.cancellation", att.cancellations_since_last)):
+            if value is not None:
+                labels.add(label)
+    return labels
+
+
+def mark_covered(state: ReviewState, obs: SessionObservation) -> ReviewState:
+    """Pending suggestions that ask nothing new become ``covered``: their label is entered
+    data, or the clinician decided the same label for the same person elsewhere."""
+    entered = entered_labels(obs)
+    decided = {(s.label, s.actor, s.actor_role) for s in state.suggestions
+               if s.status in ("accepted", "rejected")}
+    for i, s in enumerate(state.suggestions):
+        if s.status == "pending" and (s.label in entered
+                                      or (s.label, s.actor, s.actor_role) in decided):
+            state.suggestions[i] = s.model_copy(update={"status": "covered"})
+    return state
+
+
 def decide(s: Suggestion, status: str, *, by: str, at: datetime,
            actor: Actor | None = None, actor_role: str | None = None) -> Decision:
     """A decision record for ``s`` (``status`` 'accepted' or 'rejected')."""

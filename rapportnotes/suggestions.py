@@ -26,7 +26,10 @@ from .cues import Cue
 from .models import Actor, SessionObservation
 from .taxonomy import LABEL_INFO
 
-Status = Literal["pending", "accepted", "rejected"]
+Status = Literal["pending", "accepted", "rejected", "covered"]
+"""``covered``: nothing to decide — the clinician already entered it (a marker or repair of
+an entered rupture, an attendance figure) or already decided the same label for the same
+person from another sentence."""
 
 #: Prior confidence of a finding when extraction ran without the sentence model (then no
 #: calibrated confidence exists). Hedged mentions and actors named by a role word are

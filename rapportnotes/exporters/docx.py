@@ -169,16 +169,11 @@ def _statement(doc: DocxDocument, st: Statement, style_ids: dict[str, str]) -> P
     p = doc.add_paragraph()
     if st.style in style_ids:
         p._p.get_or_add_pPr().get_or_add_pStyle().val = style_ids[st.style]
-    color = ATTENTION if st.emphasis == "attention" else None
+    # the record stays black (it is printed and faxed): the lead is bold, nothing coloured
     if st.lead:
-        run = p.add_run(_safe(st.lead) + (": " if st.text else ""))
-        run.bold = True
-        if color is not None:
-            run.font.color.rgb = color
+        p.add_run(_safe(st.lead) + (": " if st.text else "")).bold = True
     if st.text:
-        run = p.add_run(_safe(st.text))
-        if color is not None:
-            run.font.color.rgb = color
+        p.add_run(_safe(st.text))
     return p
 
 
@@ -264,7 +259,9 @@ def _signature(doc: DocxDocument, note: Note) -> None:
     run.bold = True
     p.add_run(_safe(sig.clinician + (f", {sig.credentials}" if sig.credentials else "")))
     p = doc.add_paragraph()
-    if sig.signed_at:
+    if note.status == "draft":
+        p.add_run("Not signed — draft, not for the record.").bold = True
+    elif sig.signed_at:
         p.add_run("Electronically signed: ").bold = True
         p.add_run(sig.signed_at)
     else:
@@ -293,7 +290,9 @@ def _footer(doc: DocxDocument, note: Note) -> None:
     footer = doc.sections[0].footer
     p = footer.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    lead = p.add_run(_safe(f"Confidential — {note.client_id} — {note.session_date} — Page "))
+    draft = "DRAFT — NOT FOR THE RECORD — " if note.status == "draft" else ""
+    lead = p.add_run(_safe(f"{draft}Confidential — {note.client_id} — {note.session_date} — "
+                           "Page "))
     lead.font.size = Pt(8.5)
     lead.font.color.rgb = MUTED
     _field(p, "PAGE")

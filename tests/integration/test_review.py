@@ -248,5 +248,36 @@ def test_interactive_review_in_a_pseudo_terminal(tmp_path):
     note = build_note(obs)
     rapport = {s.lead: s.text for s in note.section("rapport").statements}
     assert rapport["Engagement"] == "Mother collaborated on goals or plan."
-    assert "Stepmother objected to session arrangements." in rapport["Rupture"]
+    assert "Stepmother raised concerns about session arrangements." in rapport["Rupture"]
     assert provenance(note)["suggestions"][2]["status"] == "rejected"
+
+
+def test_suggestions_of_entered_facts_or_decided_labels_are_covered(minimal):
+    minimal["rapport"] = {"ruptures": [{"kind": "withdrawal", "resolved": "yes",
+                                        "markers": ["withdrawal.minimal_response"]}],
+                          "attendance": {"minutes_late": 0}}
+    obs = SessionObservation.model_validate(minimal)
+    s1, s2, s3 = ("Pt gave one-word answers.", "Pt disclosed the affair.",
+                  "Later she disclosed the loss.")
+    cues = [_cue("withdrawal.minimal_response", "one-word answers", s1),
+            _cue("attendance.late", "answers", s1),
+            _cue("engagement.disclosure", "disclosed", s2, 30),
+            _cue("engagement.disclosure", "disclosed", s3, 60)]
+    (first, *_) = [s for s in suggest(obs, cues=cues) if s.label == "engagement.disclosure"]
+    obs = apply_decisions(obs, [decide(first, "accepted", by="TC", at=datetime(2026, 5, 4))])
+    note = build_note(obs, cues=cues)
+    status = {(s.label, s.start_char): s.status for s in note.suggestions}
+    assert status[("withdrawal.minimal_response", s1.find("one-word answers"))] == "covered"
+    assert [s.status for s in note.suggestions if s.label == "attendance.late"] == ["covered"]
+    assert [s.status for s in note.suggestions if s.label == "engagement.disclosure"] == [
+        "accepted", "covered"]  # the same label for the same person was already decided
+    assert not note.pending
+
+
+def test_a_draft_is_never_shown_signed(minimal):
+    minimal["signed_at"] = "2026-05-04T10:30:00"
+    obs = SessionObservation.model_validate(minimal)
+    final = render(build_note(obs, extract=False), "md").decode()
+    draft = render(build_note(obs, extract=False, draft=True), "md").decode()
+    assert "Electronically signed:** 2026-05-04 10:30" in final
+    assert "Electronically signed" not in draft and "Not signed — draft" in draft

@@ -93,7 +93,7 @@ def test_history_note_embeds_chart_and_at_risk_reasons():
                                         "docx")))
     assert len(d.inline_shapes) == 1
     at_risk = [p.text for p in d.paragraphs if p.text.startswith("Alliance at risk")]
-    assert len(at_risk) == 1 and "alliance measures (above)" in at_risk[0]
+    assert len(at_risk) == 1 and "below the 36 cutoff" in at_risk[0]
     assert any(t.rows[0].cells[0].text == "Session" for t in d.tables[1:])
     captions = [t.rows[0].cells[0].text for t in d.tables]
     assert "Session" in captions  # the trend table travels with the chart
