@@ -85,7 +85,7 @@ def test_mixed_aware_and_naive_times_are_a_field_error(tmp_path, capsys):
     def mutate(d):
         d["session"]["start_time"] = "15:18:00+02:00"
     path = _session(tmp_path, mutate)
-    with pytest.raises(InputError, match="session: .*UTC offset"):
+    with pytest.raises(InputError, match=r"session: .*UTC offset"):
         load_session(path)
     code, _, err = _run(["render", path, "--no-extract"], capsys)
     assert code == 2 and "UTC offset" in err
