@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from .assemble import AssemblyContext, assemble, link_ruptures
 from .cues import Cue
-from .errors import InputError, MeasureError
+from .errors import InputError, MeasureError, PluginError
 from .exporters import exporters
 from .formats import NoteFormat, formats
 from .io import write_atomic
@@ -75,6 +75,9 @@ def _score_measures(ctx: AssemblyContext) -> None:
             ctx.scores.append((i, score(adm.measure, adm.items, age=ctx.obs.client.age)))
         except MeasureError as exc:
             ctx.score_errors.append(f"rapport.measures[{i}]: {exc}")
+        except PluginError:  # an unregistered measure name: the note says so, and goes on
+            ctx.score_errors.append(f"rapport.measures[{i}]: not a registered measure "
+                                    "(installed measures: rapportnotes score --help)")
 
 
 def check_history(obs: SessionObservation, history: Sequence[SessionObservation]) -> None:

@@ -30,6 +30,8 @@ class PluginInfo:
     name: str
     value: str
     distribution: str
+    problem: str | None = None
+    """Why the name cannot be used (two packages register it), or None."""
 
 
 class Registry(Generic[T]):
@@ -47,20 +49,43 @@ class Registry(Generic[T]):
         self._local: dict[str, T] = {}
         self._loaded: dict[str, T] = {}
         self._eps: dict[str, EntryPoint] | None = None
+        self._conflicts: dict[str, str] = {}
 
     def _entry_points(self) -> dict[str, EntryPoint]:
+        """Entry points by name. When two packages register one name, the built-in wins
+        (a plugin cannot replace or disable it; the clash is reported); between two
+        third-party packages that name alone is unusable and says so — every other name
+        keeps working."""
         if self._eps is None:
             found: dict[str, EntryPoint] = {}
+            conflicts: dict[str, str] = {}
             for ep in sorted(entry_points(group=self.group), key=lambda e: (e.name, e.value)):
                 prev = found.get(ep.name)
-                if prev is not None and prev.value != ep.value:
-                    raise PluginError(
-                        f"{self.kind} {ep.name!r} is registered twice: by "
-                        f"{_dist_name(prev)} ({prev.value}) and by {_dist_name(ep)} ({ep.value})"
-                    )
-                found[ep.name] = ep
+                if prev is None or prev.value == ep.value:
+                    found[ep.name] = ep
+                    continue
+                clash = (f"{self.kind} {ep.name!r} is registered twice: by {_dist_name(prev)} "
+                         f"({prev.value}) and by {_dist_name(ep)} ({ep.value})")
+                builtin = [e for e in (prev, ep) if _is_builtin(e)]
+                if builtin:
+                    found[ep.name] = builtin[0]
+                    conflicts.setdefault(ep.name, clash + "; the built-in is used")
+                else:
+                    conflicts[ep.name] = clash + "; uninstall one of them"
             self._eps = found
+            self._conflicts = conflicts
         return self._eps
+
+    def problem(self, name: str) -> str | None:
+        """Why ``name`` cannot be used as registered, or None."""
+        self._entry_points()
+        msg = self._conflicts.get(name)
+        return msg if msg is not None and not msg.endswith("the built-in is used") else None
+
+    def warnings(self) -> list[str]:
+        """Clashes that were resolved in favour of a built-in (worth telling the user)."""
+        self._entry_points()
+        return [m for m in self._conflicts.values() if m.endswith("the built-in is used")]
 
     def names(self) -> list[str]:
         """All registered names, sorted."""
@@ -74,7 +99,7 @@ class Registry(Generic[T]):
                 yield PluginInfo(name, repr(self._local[name]), "(registered in process)")
             else:
                 ep = eps[name]
-                yield PluginInfo(name, ep.value, _dist_name(ep))
+                yield PluginInfo(name, ep.value, _dist_name(ep), self.problem(name))
 
     def get(self, name: str) -> T:
         """Return the plugin called ``name``; unknown names list what exists."""
@@ -83,6 +108,9 @@ class Registry(Generic[T]):
         if name in self._loaded:
             return self._loaded[name]
         ep = self._entry_points().get(name)
+        problem = self.problem(name)
+        if problem is not None:
+            raise PluginError(problem)
         if ep is None:
             known = ", ".join(self.names()) or "none"
             raise PluginError(f"unknown {self.kind} {name!r}; available: {known}")
@@ -119,7 +147,14 @@ class Registry(Generic[T]):
     def refresh(self) -> None:
         """Forget cached entry points (after installing a plugin in a running process)."""
         self._eps = None
+        self._conflicts = {}
         self._loaded.clear()
+
+
+def _is_builtin(ep: EntryPoint) -> bool:
+    dist = getattr(ep, "dist", None)
+    return dist is not None and dist.name == "rapportnotes" and \
+        ep.value.startswith("rapportnotes.")
 
 
 def _dist_name(ep: EntryPoint) -> str:

@@ -152,15 +152,20 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_formats(args: argparse.Namespace) -> int:
+    """List every registered format and exporter; a broken one is marked, never fatal."""
+    from ..errors import PluginError
     from ..exporters import exporters
     from ..formats import formats
 
-    print("Formats:")
-    for info in formats.info():
-        fmt = formats.get(info.name)
-        print(f"  {info.name:<10} {fmt.description or fmt.title}  [{info.distribution}]")
-    print("Exporters:")
-    for info in exporters.info():
-        exp = exporters.get(info.name)
-        print(f"  {info.name:<10} {exp.description}  [{info.distribution}]")
+    for title, registry in (("Formats", formats), ("Exporters", exporters)):
+        print(f"{title}:")
+        for info in registry.info():
+            try:
+                obj = registry.get(info.name)
+                text = getattr(obj, "description", "") or getattr(obj, "title", "")
+            except PluginError as exc:
+                text = f"[BROKEN: {exc}]"
+            print(f"  {info.name:<10} {text}  [{info.distribution}]")
+        for warning in registry.warnings():
+            print(f"rapportnotes: warning: {warning}", file=sys.stderr)
     return 0

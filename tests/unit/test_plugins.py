@@ -39,12 +39,37 @@ def test_unknown_name_lists_what_exists():
         formats.get("birq")
 
 
-def test_duplicate_registration_names_both_packages(on_path):
-    _dist(on_path, "fakeplug_a", "test.dupes", "x = fakeplug_a:X\n")
+def test_duplicate_registration_disables_that_name_only(on_path):
+    (on_path / "fakeplug_a.py").write_text("X = 1\nY = 2\n")
+    _dist(on_path, "fakeplug_a", "test.dupes", "x = fakeplug_a:X\ny = fakeplug_a:Y\n")
     _dist(on_path, "fakeplug_b", "test.dupes", "x = fakeplug_b:X\n")
     reg: Registry[object] = Registry("test.dupes", "widget")
+    assert reg.names() == ["x", "y"]
     with pytest.raises(PluginError, match=r"registered twice.*fakeplug_a.*fakeplug_b"):
-        reg.names()
+        reg.get("x")
+    assert reg.get("y") == 2
+    (x_info,) = [i for i in reg.info() if i.name == "x"]
+    assert "fakeplug_b" in (x_info.problem or "")
+
+
+def test_a_plugin_cannot_replace_or_disable_a_builtin(on_path, capsys):
+    from rapportnotes.cli import main
+    from rapportnotes.exporters import exporters
+
+    (on_path / "fakeplug_md.py").write_text("MD = object()\n")
+    _dist(on_path, "fakeplug_md", "rapportnotes.exporters", "md = fakeplug_md:MD\n")
+    (on_path / "fakeplug_boom.py").write_text("raise RuntimeError('boom')\n")
+    _dist(on_path, "fakeplug_boom", "rapportnotes.exporters", "boom = fakeplug_boom:X\n")
+    exporters.refresh()
+    try:
+        assert exporters.get("md").name == "md"  # the built-in
+        assert any("fakeplug_md" in w for w in exporters.warnings())
+        assert main(["formats"]) == 0
+        out, err = capsys.readouterr()
+        assert "boom" in out and "[BROKEN:" in out and "docx" in out
+        assert "fakeplug_md" in err
+    finally:
+        exporters.refresh()
 
 
 def test_broken_plugin_is_wrapped_with_its_package(on_path):
