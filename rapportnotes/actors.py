@@ -75,6 +75,9 @@ class Roster:
     present: dict[str, str] = field(default_factory=dict)
     kinds: frozenset[str] = frozenset()
     known: bool = True
+    names: dict[str, str] = field(default_factory=dict)
+    """Lower-cased first names of participants → their role word ("sam" → "partner"),
+    from entries such as "partner (Sam)" in ``session.others_present``."""
 
     @classmethod
     def unknown(cls) -> Roster:
@@ -83,14 +86,19 @@ class Roster:
     @classmethod
     def of_session(cls, obs: SessionObservation) -> Roster:
         present: dict[str, str] = {}
+        names: dict[str, str] = {}
         for other in obs.session.others_present:
-            for m in _WORD.finditer(other.lower()):
-                word = m.group(0).removesuffix("'s").removesuffix("’s")
-                if word in ROLE_KIND:
-                    present.setdefault(word, ROLE_KIND[word])
+            roles = [w for w in (m.group(0).lower() for m in _WORD.finditer(other))
+                     if w in ROLE_KIND]
+            for role in roles:
+                present.setdefault(role, ROLE_KIND[role])
+            if roles:
+                for m in re.finditer(r"\b[A-Z][a-zà-ÿ]+\b", other):
+                    if m.group(0).lower() not in ROLE_KIND:
+                        names[m.group(0).lower()] = roles[0]
         kinds = set(present.values()) | _KIND_FOR_PARTICIPANTS.get(
             obs.session.participants or "", set())
-        return cls(present=present, kinds=frozenset(kinds))
+        return cls(present=present, kinds=frozenset(kinds), names=names)
 
     def has(self, word: str) -> bool:
         """Whether a role word names someone taking part: listed (mom = mother), the one
@@ -123,7 +131,7 @@ _SKIP = frozenset({"the", "this", "a", "an", "then", "later", "also", "both", "i
                    "who", "that", "each", "time", "every"})
 
 
-def _subject_of(text: str) -> tuple[str, str] | None:
+def _subject_of(text: str, names: dict[str, str] | None = None) -> tuple[str, str] | None:
     """The subject at the start of a clause: its first content word, when that is an actor.
 
     Returns ('role'|'client'|'therapist', word), ('pronoun', word) for a clause with its
@@ -146,11 +154,13 @@ def _subject_of(text: str) -> tuple[str, str] | None:
             continue  # "Pt's mother pressed…": the role word is the subject
         if base in ROLE_KIND:
             return ("role", base)
+        if names and raw[:1].isupper() and base in names:
+            return ("role", names[base])  # a participant named in others_present
         if base in CLIENT_WORDS:
             return ("client", base)
         if base in THERAPIST_WORDS and word == base:
             if nxt in ("and", "&") and i + 2 < len(words):
-                other = _subject_of(" ".join(words[i + 2:]))
+                other = _subject_of(" ".join(words[i + 2:]), names)
                 if other is not None and other[0] in ("client", "role"):
                     return other  # "writer and pt jointly reviewed…"
             return None if nxt in _PERCEPTION else ("therapist", base)
@@ -165,20 +175,22 @@ def _subject_of(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _clause_subject(clause: str) -> tuple[str, str] | None:
+def _clause_subject(clause: str, names: dict[str, str] | None = None
+                    ) -> tuple[str, str] | None:
     """The subject of one clause: the innermost segment that starts with one wins ("each
     time writer returned to it, pt launched into stories"; "…, which cl agreed to try";
     "writer shared unease with how quickly pt agreed")."""
     for m in reversed(list(_INNER.finditer(clause))):
         if m.group(0) != "," and "," in clause[m.end():]:
             continue  # "when writer asked, she said…": the cue is past the subordinate clause
-        found = _subject_of(clause[m.end():])
+        found = _subject_of(clause[m.end():], names)
         if found is not None and found[0] != "pronoun":
             return found
-    return _subject_of(clause)
+    return _subject_of(clause, names)
 
 
-def subject_before(text: str, sentence: str) -> tuple[str, str] | None:
+def subject_before(text: str, sentence: str, names: dict[str, str] | None = None
+                   ) -> tuple[str, str] | None:
     """The subject of the clause holding the phrase ``text``: ('role', w), ('client', w) or
     ('therapist', w), or None when the clause does not name one.
 
@@ -198,13 +210,13 @@ def subject_before(text: str, sentence: str) -> tuple[str, str] | None:
     # named: "pt laughed, then admitted…"); a pronoun subject ends the search
     for start, end in zip(reversed(bounds), [len(sent), *reversed(bounds[1:])],
                           strict=True):
-        found = _clause_subject(sent[start:end])
+        found = _clause_subject(sent[start:end], names)
         if found is not None:
             break
     if found is None and not _WORD.search(sent):
         # nothing before the phrase in its sentence: it may itself start with its subject
         # ("Writer interrupted the cycle")
-        found = _subject_of(text)
+        found = _subject_of(text, names)
     return None if found is None or found[0] == "pronoun" else found
 
 
@@ -217,7 +229,7 @@ def attribute_actor(label: str, text: str, sentence: str, experiencer: str,
         return Attribution("third_party", None, "outside the session")
     if "client" not in LABEL_INFO[label].actors:  # a repair strategy, not the therapist's
         return Attribution(experiencer, None, "extractor experiencer")
-    subject = subject_before(text, sentence)
+    subject = subject_before(text, sentence, roster.names)
     if subject is not None and subject[0] == "therapist":
         return Attribution("therapist", None, f"subject '{subject[1]}' of the clause")
     if subject is not None and subject[0] == "group":

@@ -62,3 +62,20 @@ def test_repairs_stay_with_the_extractors_experiencer():
     assert who.actor == "therapist" and can_carry("repair.rationale", "therapist")
     assert not can_carry("repair.rationale", "client")
     assert not can_carry("engagement.participation", "therapist")
+
+
+def test_a_participant_named_in_others_present_is_attributed_by_role():
+    from rapportnotes.models import SessionObservation
+
+    obs = SessionObservation.model_validate({
+        "client": {"id": "X-2"}, "clinician": {"name": "C"},
+        "session": {"date": "2026-01-05", "start_time": "10:00", "end_time": "10:50",
+                    "participants": "with_partner", "others_present": ["wife (Sara)"]}})
+    who = attribute_actor("engagement.disclosure", "shared",
+                          "Sara shared that she feels alone at night.", "client",
+                          Roster.of_session(obs))
+    assert (who.actor, who.role) == ("partner", "wife")
+    client = attribute_actor("engagement.disclosure", "shared",
+                             "Client shared that he feels blamed.", "client",
+                             Roster.of_session(obs))
+    assert client.actor == "client"
