@@ -68,7 +68,22 @@ def score(
     interpretation says so.
     """
     defn = measure if isinstance(measure, MeasureDefinition) else get_measure(measure)
-    return score_definition(defn, items, age=age)
+    key = (id(defn), tuple(items), age)
+    hit = _SCORES.get(key)
+    if hit is not None and hit[0] is defn:  # the same definition object, not a reused id
+        return hit[1]
+    result = score_definition(defn, items, age=age)
+    if len(_SCORES) >= _SCORES_MAX:
+        _SCORES.clear()
+    _SCORES[key] = (defn, result)
+    return result
+
+
+_ScoreKey = tuple[int, tuple[float, ...], int | None]
+_SCORES: dict[_ScoreKey, tuple[MeasureDefinition, MeasureScore]] = {}
+"""Scores are pure functions of (definition, items, age) and immutable: a client's history
+is scored once per process, not once per note of a batch."""
+_SCORES_MAX = 100_000
 
 
 __all__ = [

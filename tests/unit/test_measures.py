@@ -283,3 +283,13 @@ def test_score_is_json_serialisable() -> None:
     assert data["flags"][1] == {"code": "item_low", "item": 3,
                                 "message": "low item 3 'Approach or Method' (7/10): "
                                 "below 9"}
+
+
+def test_scores_are_cached_per_definition_object():
+    from rapportnotes.measures import get_measure, score
+
+    first = score("srs", [9, 8, 7, 9])
+    assert score("srs", [9, 8, 7, 9]) is first  # a history is scored once per process
+    assert score("srs", [9, 8, 7, 8]) is not first
+    copy = get_measure("srs").model_copy()
+    assert score(copy, [9, 8, 7, 9]) is not first and score(copy, [9, 8, 7, 9]) == first
