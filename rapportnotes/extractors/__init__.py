@@ -11,9 +11,10 @@ Public API::
 
 The default pipeline is offline: ``spacy.blank("en")`` with clinical abbreviation
 exceptions, ``rapport_cues`` (vectorised sentence splitter, lookup lemmas, compiled
-anchor-driven matcher) and
-``rapport_context``. Importing this package imports spaCy; ``import rapportnotes`` does not.
-Nothing here logs or echoes clinical text.
+anchor-driven matcher) and ``rapport_context``; ``CueExtractor`` then unites the rules with
+the sentence model shipped in the package (``classifier.py``: vetoes, additions, calibrated
+confidence) and attributes every cue's actor (``..actors``). Importing this package imports
+spaCy; ``import rapportnotes`` does not. Nothing here logs or echoes clinical text.
 """
 
 from __future__ import annotations
