@@ -119,7 +119,8 @@ ClientId = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
 ]
-CPTCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{5}|[0-9]{4}[FTU])$")]
+CPTCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{5}|[0-9]{4}[FTU]|[A-V][0-9]{4})$")]
+"""A CPT code (or category II/III) or an HCPCS Level II code such as H0004 or T1017."""
 ICD10Code = Annotated[str, StringConstraints(pattern=r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$")]
 
 

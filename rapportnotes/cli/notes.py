@@ -31,13 +31,26 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--provenance", metavar="OUT.json",
                    help="also write where every statement came from (fields, accepted "
                    "suggestions, who accepted them)")
+    p.add_argument("--require-clean", action="store_true",
+                   help="refuse to write the note when the documentation lint finds errors "
+                   "(exit 1)")
+    p.add_argument("--lint-profile", default="medicare", help="lint profile for render")
     p.add_argument("--policy", metavar="POLICY.json",
                    help="an acceptance policy (vendor workflows): {\"name\", \"labels\", "
                    "\"min_confidence\"}; off by default")
     p.set_defaults(func=cmd_render)
 
-    p = sub.add_parser("validate", help="check a session file against the schema")
+    p = sub.add_parser("validate", help="check session files: schema, then the "
+                       "documentation lint (exit 0 clean or warnings, 1 errors, 2 unusable)")
     p.add_argument("session", metavar="SESSION.json", nargs="+")
+    p.add_argument("--profile", default="medicare",
+                   help="lint profile: medicare, commercial, or a plugin's (default medicare)")
+    p.add_argument("--profile-file", metavar="PROFILE.json",
+                   help="a clinic's own lint profile (JSON; may extend a built-in)")
+    p.add_argument("--history", metavar="HISTORY",
+                   help="earlier sessions, for the copy-forward check")
+    p.add_argument("--json", action="store_true", help="findings as JSON (for EHRs)")
+    p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("schema", help="print the session JSON Schema")
@@ -75,6 +88,17 @@ def cmd_render(args: argparse.Namespace) -> int:
     history = load_history(args.history) if args.history else []
     note = build_note(obs, format=fmt, history=history, extract=not args.no_extract,
                       policy=policy, draft=args.draft)
+    from ..lint import lint
+
+    errors = [f for f in lint(obs, profile=args.lint_profile, history=history)
+              if f.severity == "error"]
+    for f in errors:
+        print(f"rapportnotes: lint error: {args.session}: {f.rule} {f.path}: {f.message}",
+              file=sys.stderr)
+    if errors and args.require_clean:
+        print(f"rapportnotes: {len(errors)} lint error(s); no note written "
+              "(--require-clean)", file=sys.stderr)
+        return 1
     data = render(note, kind, template_dirs=args.template_dir)
     if args.output:
         write_atomic(args.output, data)
@@ -127,19 +151,42 @@ def _output_kind(args: argparse.Namespace) -> str:
     return suffix
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate each file; consistency warnings go to stderr and do not fail the run."""
-    from ..checks import consistency_warnings
-    from ..io import load_session
+_COLOURS = {"error": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[36m"}
 
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Schema first (exit 2 when a file is unusable), then the lint. Exit 1 when any
+    finding is an error (or, with --strict, a warning); 0 otherwise."""
+    from ..io import load_history, load_session
+    from ..lint import lint, load_profile_file
+
+    profile = load_profile_file(args.profile_file) if args.profile_file else args.profile
+    history = load_history(args.history) if args.history else []
+    tty = sys.stdout.isatty() and not args.json
+    failing = {"error", "warning"} if args.strict else {"error"}
+    report, status = [], 0
     for path in args.session:
         obs = load_session(path)
+        findings = lint(obs, profile=profile, history=[
+            h for h in history if h.client.id == obs.client.id and
+            (h.session.date, h.session.start_time) < (obs.session.date, obs.session.start_time)])
+        if any(f.severity in failing for f in findings):
+            status = 1
+        if args.json:
+            report.append({"file": str(path), "client": obs.client.id,
+                           "findings": [f.model_dump() for f in findings]})
+            continue
         s = obs.session
-        print(f"{path}: ok (client {obs.client.id}, {s.date.isoformat()}, "
-              f"{s.duration_minutes} min)")
-        for warning in consistency_warnings(obs):
-            print(f"{path}: warning: {warning}", file=sys.stderr)
-    return 0
+        print(f"{path}: schema ok (client {obs.client.id}, {s.date.isoformat()}, "
+              f"{s.duration_minutes} min); {len(findings)} finding(s)")
+        for f in findings:
+            sev = f.severity.upper()
+            if tty:
+                sev = f"{_COLOURS[f.severity]}{sev}\x1b[0m"
+            print(f"{path}: {sev} {f.rule} {f.path}: {f.message} [{f.source}]")
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    return status
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

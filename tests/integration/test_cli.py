@@ -126,7 +126,7 @@ def test_usage_error_is_one_line(capsys):
 
 def test_validate_and_schema(tmp_path, capsys):
     code, out, _ = _run(["validate", *sorted(EXAMPLES.glob("*.json"))], capsys)
-    assert code == 0 and out.count(": ok (") == len(list(EXAMPLES.glob("*.json")))
+    assert code == 0 and out.count(": schema ok (") == len(list(EXAMPLES.glob("*.json")))
     code, out, _ = _run(["schema"], capsys)
     schema = json.loads(out)
     assert code == 0 and schema["title"] == "SessionObservation"
