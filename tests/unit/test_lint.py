@@ -217,3 +217,8 @@ def test_the_rules_table_in_the_docs_lists_every_rule():
     doc = (ROOT / "docs" / "lint-rules.md").read_text()
     for rule in resolve("medicare"):
         assert f"| {rule.id} |" in doc
+
+
+def test_every_rule_has_a_fixture():
+    covered = {rule for _, rule in CASES.values()} | {"RN-COPY-001"}
+    assert {r.id for r in resolve("medicare")} <= covered
