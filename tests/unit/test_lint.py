@@ -157,8 +157,9 @@ def test_every_example_has_no_error(example_paths):
 
     for p in example_paths:
         assert not [f for f in lint(load_session(p)) if f.severity == "error"], p.name
-    *earlier, latest = load_history(ROOT / "examples" / "history" / "drifting.json")
-    assert lint(latest, history=earlier) is not None
+    for name in ("drifting", "steady"):
+        *earlier, latest = load_history(ROOT / "examples" / "history" / f"{name}.json")
+        assert not [f for f in lint(latest, history=earlier) if f.severity == "error"], name
 
 
 def test_profiles_are_data_and_commercial_extends_medicare():
