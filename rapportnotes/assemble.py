@@ -673,7 +673,7 @@ def assemble(fmt: NoteFormat, ctx: AssemblyContext, *, generator: str,
             else:
                 fn = block
             statements.extend(fn(ctx))
-        tables, chart = (_rapport_extras(ctx) if spec.key == "rapport" else ((), ()))
+        tables, chart = (_rapport_extras(ctx) if spec.has_extras else ((), ()))
         sections.append(NoteSection(key=spec.key, title=spec.title,
                                     statements=tuple(statements), tables=tables, chart=chart))
     obs = ctx.obs

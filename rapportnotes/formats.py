@@ -3,9 +3,9 @@
 A format is a :class:`NoteFormat` — a name, a title and ordered :class:`SectionSpec`s, each
 listing *blocks*. A block is either the name of a built-in block in
 :data:`rapportnotes.assemble.BLOCKS` or a callable ``(AssemblyContext) -> list[Statement]``.
-SOAP and DAP are defined here and registered through the ``rapportnotes.formats`` entry
-point group exactly like a third-party format (BIRP, GIRP, a vendor's house style), so
-there is a single path for built-ins and plugins.
+SOAP, DAP, BIRP, GIRP and PIE are defined here and registered through the
+``rapportnotes.formats`` entry point group exactly like a third-party format (a vendor's
+house style), so there is a single path for built-ins and plugins.
 """
 
 from __future__ import annotations
@@ -27,11 +27,20 @@ RAPPORT_TITLE = "Rapport & Therapeutic Alliance"
 
 @dataclass(frozen=True)
 class SectionSpec:
-    """One section of a format: a stable key, a heading and the blocks that fill it."""
+    """One section of a format: a stable key, a heading and the blocks that fill it.
+
+    ``extras``: whether the measures-across-sessions table and chart go in this section;
+    None means the section keyed ``rapport``.
+    """
 
     key: str
     title: str
     blocks: tuple[Block, ...]
+    extras: bool | None = None
+
+    @property
+    def has_extras(self) -> bool:
+        return self.key == "rapport" if self.extras is None else self.extras
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,47 @@ DAP = NoteFormat(
 )
 
 
+BIRP = NoteFormat(
+    name="birp",
+    title="Psychotherapy Progress Note — BIRP",
+    description="Behavior, Intervention, Response, Rapport & Therapeutic Alliance, Plan",
+    sections=(
+        SectionSpec("behavior", "Behavior", ("subjective", "mental_status")),
+        SectionSpec("intervention", "Intervention", ("interventions",)),
+        SectionSpec("response", "Response", ("assessment", "progress", "risk")),
+        SectionSpec("rapport", RAPPORT_TITLE, ("rapport",)),
+        SectionSpec("plan", "Plan", ("plan",)),
+    ),
+)
+
+GIRP = NoteFormat(
+    name="girp",
+    title="Psychotherapy Progress Note — GIRP",
+    description="Goals, Intervention, Response, Rapport & Therapeutic Alliance, Plan",
+    sections=(
+        SectionSpec("goals", "Goals", ("progress",)),
+        SectionSpec("intervention", "Intervention", ("interventions",)),
+        SectionSpec("response", "Response",
+                    ("subjective", "mental_status", "assessment", "risk")),
+        SectionSpec("rapport", RAPPORT_TITLE, ("rapport",)),
+        SectionSpec("plan", "Plan", ("plan",)),
+    ),
+)
+
+PIE = NoteFormat(
+    name="pie",
+    title="Psychotherapy Progress Note — PIE",
+    description="Problem, Intervention, Evaluation, Rapport & Therapeutic Alliance, Plan",
+    sections=(
+        SectionSpec("problem", "Problem", ("subjective", "mental_status", "risk")),
+        SectionSpec("intervention", "Intervention", ("interventions",)),
+        SectionSpec("evaluation", "Evaluation", ("assessment", "progress")),
+        SectionSpec("rapport", RAPPORT_TITLE, ("rapport",)),
+        SectionSpec("plan", "Plan", ("plan",)),
+    ),
+)
+
+
 def _check_format(obj: object) -> NoteFormat:
     if callable(obj) and not isinstance(obj, NoteFormat):
         obj = obj()
@@ -80,6 +130,13 @@ def _check_format(obj: object) -> NoteFormat:
     keys = [s.key for s in obj.sections]
     if len(set(keys)) != len(keys):
         raise ValueError(f"duplicate section keys in format {obj.name!r}")
+    from .assemble import BLOCKS  # here, not at import: assemble imports this module
+
+    unknown = sorted({b for s in obj.sections for b in s.blocks
+                      if isinstance(b, str) and b not in BLOCKS})
+    if unknown:  # checked when registered, not at the first render
+        raise ValueError(f"format {obj.name!r} names unknown block(s) {', '.join(unknown)}; "
+                         f"available: {', '.join(sorted(BLOCKS))}")
     return obj
 
 

@@ -97,7 +97,7 @@ def test_bad_input_is_one_line_exit_2_no_file(tmp_path, capsys, case):
 def test_unknown_format_and_exporter(tmp_path, capsys):
     src = write_json(tmp_path / "s.json", MINIMAL)
     code, _, err = _run(["render", src, "--format", "birq", "-o", tmp_path / "x.md"], capsys)
-    assert code == 2 and "unknown format 'birq'; available: dap, soap" in err
+    assert code == 2 and "unknown format 'birq'; available: birp, dap, girp, pie, soap" in err
     code, _, err = _run(["render", src, "--to", "pdf", "-o", tmp_path / "x.pdf"], capsys)
     assert code == 2 and "unknown exporter 'pdf'" in err
     assert sorted(x.name for x in tmp_path.iterdir()) == ["s.json"]

@@ -22,14 +22,14 @@ def test_installed_format_plugin_is_listed_and_renders(tmp_path):
         "PYTHONPATH", "")])}
     listed = subprocess.run([sys.executable, "-m", "rapportnotes", "formats"], env=env,
                             capture_output=True, text=True, check=True, timeout=120)
-    assert "birp" in listed.stdout and "rapportnotes-birp" in listed.stdout
+    assert "birp-house" in listed.stdout and "rapportnotes-birp" in listed.stdout
     out = tmp_path / "note.md"
     session = ROOT / "examples" / "sessions" / "adult-cbt-withdrawal-repaired.json"
     subprocess.run([sys.executable, "-m", "rapportnotes", "render", str(session), "--format",
-                    "birp", "--no-extract", "-o", str(out)], env=env, check=True,
+                    "birp-house", "--no-extract", "-o", str(out)], env=env, check=True,
                    capture_output=True, text=True, timeout=120)
     md = out.read_text(encoding="utf-8")
-    assert md.startswith("# Progress Note — BIRP")
+    assert md.startswith("# Progress Note — BIRP (house style)")
     for heading in ("## Behavior", "## Intervention", "## Response",
                     "## Rapport & Therapeutic Alliance", "## Plan"):
         assert heading in md

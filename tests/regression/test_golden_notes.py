@@ -19,7 +19,8 @@ from tests.conftest import EXAMPLES, ROOT
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("RAPPORTNOTES_UPDATE_GOLDEN") == "1"
-CASES = [(p, fmt) for p in sorted(EXAMPLES.glob("*.json")) for fmt in ("soap", "dap")]
+CASES = [(p, fmt) for p in sorted(EXAMPLES.glob("*.json"))
+         for fmt in ("soap", "dap", "birp", "girp", "pie")]
 
 
 def _check(name: str, actual: str) -> None:

@@ -20,7 +20,7 @@ def _notes():
     for path in SESSIONS:
         obs = load_session(path)
         out[path.stem] = (obs, {fmt: render(build_note(obs, format=fmt), "md").decode()
-                                for fmt in ("soap", "dap")})
+                                for fmt in ("soap", "dap", "birp", "girp", "pie")})
     *earlier, latest = load_history(ROOT / "examples" / "history" / "drifting.json")
     out["drifting-history"] = (latest, {"soap": render(build_note(latest, history=earlier),
                                                        "md").decode()})

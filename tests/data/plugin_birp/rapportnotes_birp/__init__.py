@@ -13,8 +13,8 @@ def response_block(ctx: AssemblyContext) -> list[Statement]:
 
 
 BIRP = NoteFormat(
-    name="birp",
-    title="Progress Note — BIRP",
+    name="birp-house",
+    title="Progress Note — BIRP (house style)",
     description="Behavior, Intervention, Response, Rapport, Plan (test plugin)",
     sections=(
         SectionSpec("behavior", "Behavior", ("subjective", "mental_status")),
