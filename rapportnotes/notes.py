@@ -91,6 +91,18 @@ class Signature(_Frozen):
     signed_at: str | None = Field(None, description="ISO time the clinician signed, if given.")
 
 
+class Addendum(_Frozen):
+    """A dated addendum to a signed note, chained to the hash before it."""
+
+    author: str = Field(min_length=1, max_length=500)
+    credentials: str | None = Field(None, max_length=500)
+    at: str = Field(description="ISO 8601 time of the addendum.")
+    reason: str = Field(min_length=1, max_length=500)
+    text: str = Field(min_length=1, max_length=20_000)
+    prev_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class Note(_Frozen):
     """A complete progress note."""
 
@@ -111,6 +123,8 @@ class Note(_Frozen):
         (), description="Plan prompts for the clinician (review only; never plan text).")
     review_messages: tuple[str, ...] = Field(
         (), description="Decisions that no longer match, conflicts with entered data.")
+    addenda: tuple[Addendum, ...] = Field(
+        (), description="Addenda of a signed record, printed after the signature.")
 
     @property
     def pending(self) -> tuple[Suggestion, ...]:

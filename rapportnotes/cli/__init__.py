@@ -29,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import extract, measures, notes, review
+    from . import extract, measures, notes, records, review
 
     parser = _Parser(prog=PROG, description="Psychotherapy progress notes with a rapport "
                      "& therapeutic-alliance section.")
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     notes.add_parsers(sub)
     review.add_parsers(sub)
+    records.add_parsers(sub)
     extract.add_parsers(sub)
     measures.add_parsers(sub)
     return parser

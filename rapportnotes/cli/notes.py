@@ -84,6 +84,19 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.provenance and not Path(args.provenance).parent.is_dir():
         raise ExportError(f"{args.provenance}: directory does not exist")
     policy = _load_policy(args.policy) if args.policy else None
+    from ..io import read_json
+    from ..signing import is_record, load_record
+
+    raw = read_json(args.session)
+    if is_record(raw):  # a signed record renders as signed, byte for byte, with addenda
+        record = load_record(raw, args.session)
+        data = render(record.as_note(), kind, template_dirs=args.template_dir)
+        if args.output:
+            write_atomic(args.output, data)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        return 0
     obs = load_session(args.session)
     history = load_history(args.history) if args.history else []
     note = build_note(obs, format=fmt, history=history, extract=not args.no_extract,

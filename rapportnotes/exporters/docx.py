@@ -66,6 +66,7 @@ class DocxExporter:
         for section in note.sections:
             _section(doc, section, style_ids)
         _signature(doc, note)
+        _addenda(doc, note, style_ids)
         _footer(doc, note)
         if note.status == "draft":
             _draft_header(doc)
@@ -300,6 +301,18 @@ def _footer(doc: DocxDocument, note: Note) -> None:
     mid.font.size = Pt(8.5)
     mid.font.color.rgb = MUTED
     _field(p, "NUMPAGES")
+
+
+def _addenda(doc: DocxDocument, note: Note, style_ids: dict[str, str]) -> None:
+    """Addenda after the signature, each a dated block with its author and reason."""
+    for i, a in enumerate(note.addenda, 1):
+        heading = doc.add_paragraph(_safe(f"Addendum {i} — {a.at} — {a.author}"
+                                          + (f", {a.credentials}" if a.credentials else "")))
+        heading._p.get_or_add_pPr().get_or_add_pStyle().val = style_ids["heading"]
+        p = doc.add_paragraph()
+        p.add_run("Reason: ").bold = True
+        p.add_run(_safe(a.reason))
+        doc.add_paragraph(_safe(a.text))
 
 
 DRAFT_MARK = "DRAFT — NOT FOR THE RECORD"
