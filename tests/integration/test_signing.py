@@ -38,7 +38,7 @@ def test_a_one_byte_change_fails_verification():
 
 
 def test_an_addendum_keeps_the_original_verifiable_and_renders_everywhere():
-    note, record = _record()
+    _, record = _record()
     amended = add_addendum(record, author="Priya Raman", credentials="PsyD",
                            at=datetime(2026, 3, 18, 9, 0), reason="Late entry",
                            text="Client called to confirm the smaller target <ok> & fine.")
