@@ -98,8 +98,8 @@ def test_unknown_format_and_exporter(tmp_path, capsys):
     src = write_json(tmp_path / "s.json", MINIMAL)
     code, _, err = _run(["render", src, "--format", "birq", "-o", tmp_path / "x.md"], capsys)
     assert code == 2 and "unknown format 'birq'; available: birp, dap, girp, pie, soap" in err
-    code, _, err = _run(["render", src, "--to", "pdf", "-o", tmp_path / "x.pdf"], capsys)
-    assert code == 2 and "unknown exporter 'pdf'" in err
+    code, _, err = _run(["render", src, "--to", "rtf", "-o", tmp_path / "x.rtf"], capsys)
+    assert code == 2 and "unknown exporter 'rtf'" in err
     assert sorted(x.name for x in tmp_path.iterdir()) == ["s.json"]
 
 
