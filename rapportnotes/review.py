@@ -73,13 +73,11 @@ class ReviewState:
         return [s for s in self.suggestions if s.status == "rejected"]
 
     def messages(self) -> list[str]:
-        """One line per review problem, naming decision indexes (never text)."""
-        out = [f"review.decisions[{i}] ({d.label}, {d.field}) no longer matches any "
-               "suggestion: the sentence was edited or the rules changed; review again"
-               for i, d in self.orphaned]
-        out += [f"review.decisions[{i}] matched its sentence at a new position"
-                for i in self.relocated]
-        return out
+        """One line per review problem, naming decision indexes (never text). A decision
+        that found its sentence at a new position (``relocated``) is not a problem."""
+        return [f"review.decisions[{i}] ({d.label}, {d.field}) no longer matches any "
+                "suggestion: the sentence was edited or the rules changed; review again"
+                for i, d in self.orphaned]
 
 
 def _with_decision(s: Suggestion, d: Decision) -> Suggestion:
