@@ -181,7 +181,10 @@ def render(note: Note, to: str = "md", *,
 def export(note: Note, path: str | os.PathLike[str], to: str | None = None, *,
            template_dirs: Sequence[str | os.PathLike[str]] = ()) -> Path:
     """Render and write atomically; ``to`` defaults to the file's extension."""
-    kind = to or Path(path).suffix.lstrip(".").lower() or "md"
+    from .exporters import exporter_for_extension
+
+    suffix = Path(path).suffix.lstrip(".").lower()
+    kind = to or (exporter_for_extension(suffix) or suffix if suffix else "md")
     data = render(note, kind, template_dirs=template_dirs)
     return write_atomic(path, data)
 

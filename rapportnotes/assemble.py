@@ -25,8 +25,12 @@ from .models import MSE_DOMAINS, RiskItem, RuptureEvent, SessionObservation
 from .notes import (
     ChartSeries,
     HeaderField,
+    MeasureFact,
     Note,
+    NoteFacts,
     NoteSection,
+    RiskFact,
+    RuptureFact,
     Signature,
     SourceRef,
     Statement,
@@ -683,8 +687,55 @@ def assemble(fmt: NoteFormat, ctx: AssemblyContext, *, generator: str,
                             signed_at=_signed(obs)),
         client_id=obs.client.id, session_date=obs.session.date.isoformat(), generator=generator,
         status=status, suggestions=tuple(ctx.suggestions), prompts=tuple(prompts),
-        review_messages=tuple(messages),
+        review_messages=tuple(messages), facts=build_facts(ctx),
     )
+
+
+def build_facts(ctx: AssemblyContext) -> NoteFacts:
+    """The values behind the prose, from entered data (accepted repairs included in the
+    rupture they attach to)."""
+    obs = ctx.obs
+    s = obs.session
+    measures = []
+    for idx, sc in ctx.scores:
+        cutoff = sc.cutoffs[0].value if sc.cutoffs else None
+        code = ("no_cutoff" if not sc.cutoffs else
+                "below_cutoff" if sc.below_cutoff else "above_cutoff")
+        measures.append(MeasureFact(
+            measure=sc.measure, title=sc.title or sc.short_name, kind=sc.kind,
+            total=sc.total, total_max=sc.total_max, subscales=dict(sc.subscales),
+            items=tuple((it.label, it.raw, it.max) for it in sc.items), cutoff=cutoff,
+            interpretation=code, respondent=obs.rapport.measures[idx].respondent,  # type: ignore[arg-type]
+            source=f"rapport.measures[{idx}]"))
+    risk = []
+    for key, _, _ in RISK_DOMAINS:
+        item = getattr(obs.risk, key)
+        risk.append(RiskFact(domain=key, assessed=None if item is None else item.assessed,
+                             reported=getattr(item, "reported", None),
+                             level=getattr(item, "level", None)))
+    links = link_ruptures(ctx)
+    ruptures = tuple(RuptureFact(
+        kind=ev.kind, markers=tuple(ev.markers),
+        repairs=tuple(dict.fromkeys([*ev.repairs,
+                                     *(x.label for x in links.extra_repairs.get(i, []))])),
+        outcome=ev.resolved, who=ev.who, source=f"rapport.ruptures[{i}]")
+        for i, ev in enumerate(obs.rapport.ruptures))
+    att = obs.rapport.attendance
+    f = obs.risk.formulation
+    return NoteFacts(
+        date=s.date.isoformat(), start_time=s.start_time.isoformat(),
+        end_time=s.end_time.isoformat(), duration_minutes=s.duration_minutes,
+        crosses_midnight=s.crosses_midnight, modality=s.modality,
+        place_of_service=s.place_of_service, cpt_code=s.cpt_code,
+        cpt_modifiers=tuple(s.cpt_modifiers), cpt_addons=tuple(s.cpt_addons),
+        diagnoses=tuple(d.code for d in s.diagnoses), measures=tuple(measures),
+        risk=tuple(risk), risk_acute=f.acute if f else None,
+        risk_chronic=f.chronic if f else None,
+        safety_plan_reviewed=obs.risk.safety_plan_reviewed, ruptures=ruptures,
+        minutes_late=att.minutes_late if att else None,
+        left_early_minutes=att.left_early_minutes if att else None,
+        no_shows_since_last=att.no_shows_since_last if att else None,
+        cancellations_since_last=att.cancellations_since_last if att else None)
 
 
 def _signed(obs: SessionObservation) -> str | None:

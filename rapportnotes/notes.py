@@ -91,6 +91,66 @@ class Signature(_Frozen):
     signed_at: str | None = Field(None, description="ISO time the clinician signed, if given.")
 
 
+class MeasureFact(_Frozen):
+    """A scored measure as values (exporters such as FHIR read these, not display text)."""
+
+    measure: str
+    title: str
+    kind: str
+    total: float
+    total_max: float
+    subscales: dict[str, float] = Field(default_factory=dict)
+    items: tuple[tuple[str, float, float], ...] = Field(
+        (), description="(label, raw score, item maximum) in item order.")
+    cutoff: float | None = None
+    interpretation: Literal["below_cutoff", "above_cutoff", "no_cutoff"]
+    respondent: str | None = None
+    source: str = Field(description="Input path, e.g. 'rapport.measures[0]'.")
+
+
+class RiskFact(_Frozen):
+    domain: str
+    assessed: bool | None = Field(None, description="None: not documented.")
+    reported: str | None = None
+    level: str | None = None
+
+
+class RuptureFact(_Frozen):
+    kind: str
+    markers: tuple[str, ...]
+    repairs: tuple[str, ...]
+    outcome: Literal["yes", "partly", "no"]
+    who: str | None = None
+    source: str
+
+
+class NoteFacts(_Frozen):
+    """The note's facts as values, beside its prose: times, codes, measures, risk,
+    ruptures, attendance. Only entered data (and nothing pending) is here."""
+
+    date: str
+    start_time: str
+    end_time: str
+    duration_minutes: int
+    crosses_midnight: bool = False
+    modality: str | None = None
+    place_of_service: str | None = None
+    cpt_code: str | None = None
+    cpt_modifiers: tuple[str, ...] = ()
+    cpt_addons: tuple[str, ...] = ()
+    diagnoses: tuple[str, ...] = ()
+    measures: tuple[MeasureFact, ...] = ()
+    risk: tuple[RiskFact, ...] = ()
+    risk_acute: str | None = None
+    risk_chronic: str | None = None
+    safety_plan_reviewed: bool | None = None
+    ruptures: tuple[RuptureFact, ...] = ()
+    minutes_late: int | None = None
+    left_early_minutes: int | None = None
+    no_shows_since_last: int | None = None
+    cancellations_since_last: int | None = None
+
+
 class Addendum(_Frozen):
     """A dated addendum to a signed note, chained to the hash before it."""
 
@@ -125,6 +185,7 @@ class Note(_Frozen):
         (), description="Decisions that no longer match, conflicts with entered data.")
     addenda: tuple[Addendum, ...] = Field(
         (), description="Addenda of a signed record, printed after the signature.")
+    facts: NoteFacts | None = Field(None, description="The note's facts as values.")
 
     @property
     def pending(self) -> tuple[Suggestion, ...]:

@@ -75,8 +75,11 @@ def cmd_render(args: argparse.Namespace) -> int:
         out = Path(args.output)
         if not out.parent.is_dir():
             raise ExportError(f"{out}: directory {out.parent} does not exist")
+        from ..exporters import exporter_for_extension
+
         suffix = out.suffix.lstrip(".").lower()
-        if args.to and suffix and suffix != kind and not args.force_kind:
+        if args.to and suffix and (exporter_for_extension(suffix) or suffix) != kind \
+                and not args.force_kind:
             raise ExportError(f"{out}: the extension says {suffix!r} but --to is {kind!r}; "
                               "rename the file or add --force-kind")
     elif exporter.binary:
@@ -160,8 +163,10 @@ def _output_kind(args: argparse.Namespace) -> str:
     suffix = out.suffix.lstrip(".").lower()
     if not suffix:
         raise ExportError(f"{out}: no extension to tell the output kind; add one (.md, .txt, "
-                          ".html, .docx) or give --to")
-    return suffix
+                          ".html, .docx, .pdf) or give --to")
+    from ..exporters import exporter_for_extension
+
+    return exporter_for_extension(suffix) or suffix  # unknown: the registry's error lists all
 
 
 _COLOURS = {"error": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[36m"}

@@ -41,4 +41,22 @@ def _check_exporter(obj: object) -> Exporter:
 exporters: Registry[Exporter] = Registry(EXPORTERS_GROUP, "exporter", check=_check_exporter)
 """Registry of exporters (entry-point group ``rapportnotes.exporters``)."""
 
-__all__ = ["Exporter", "exporters"]
+def exporter_for_extension(suffix: str) -> str | None:
+    """The name of the exporter whose declared ``extension`` is ``suffix`` (".md", "docx");
+    names win over extensions, so ``note.md`` is the ``md`` exporter even if a plugin also
+    declares ".md". Broken plugins are skipped (``rapportnotes formats`` reports them)."""
+    from ..errors import PluginError
+
+    ext = "." + suffix.lower().lstrip(".")
+    if ext[1:] in exporters.names():
+        return ext[1:]
+    for name in exporters.names():
+        try:
+            if str(exporters.get(name).extension).lower() == ext:
+                return name
+        except PluginError:
+            continue
+    return None
+
+
+__all__ = ["Exporter", "exporter_for_extension", "exporters"]

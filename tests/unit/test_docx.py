@@ -12,6 +12,7 @@ from rapportnotes.api import build_note, render
 from rapportnotes.io import load_session
 from rapportnotes.models import SessionObservation
 from rapportnotes.notes import Statement
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -107,3 +108,42 @@ def test_steady_history_is_not_flagged():
     note = build_note(latest, history=earlier, extract=False)
     leads = [s.lead for s in note.section("rapport").statements]
     assert "ALLIANCE AT RISK" not in leads and "Alliance trajectory" in leads
+
+
+def test_note_facts_carry_values_not_display_strings():
+    from rapportnotes import build_note, load_session
+
+    note = build_note(load_session(ROOT / "examples" / "sessions" / "dropout-risk.json"),
+                      extract=False)
+    f = note.facts
+    srs = next(m for m in f.measures if m.measure == "srs")
+    assert (srs.total, srs.total_max, srs.cutoff, srs.interpretation) == (
+        23.7, 40.0, 36.0, "below_cutoff")
+    assert srs.items[2] == ("Approach or Method", 4.8, 10.0)
+    assert f.cpt_code == "90834" and f.duration_minutes == 40 and f.place_of_service == "53"
+    si = next(r for r in f.risk if r.domain == "suicidal_ideation")
+    assert (si.assessed, si.reported) == (True, "passive")
+    assert [r.outcome for r in f.ruptures] == ["no", "no"]
+    assert f.minutes_late == 18
+
+
+def test_exporters_are_found_by_declared_extension(tmp_path):
+    from rapportnotes.cli import main
+    from rapportnotes.exporters import exporter_for_extension, exporters
+
+    class Fancy:
+        name, extension, binary, description = "fancy", ".fnc", False, "test"
+
+        def export(self, note, *, template_dirs=()):
+            return b"fancy " + note.client_id.encode()
+
+    exporters.register("fancy", Fancy())
+    try:
+        assert exporter_for_extension("fnc") == "fancy"
+        assert exporter_for_extension(".docx") == "docx"
+        out = tmp_path / "note.fnc"
+        assert main(["render", str(ROOT / "examples" / "sessions" / "dropout-risk.json"),
+                     "--no-extract", "-o", str(out)]) == 0
+        assert out.read_bytes() == b"fancy R-1459"
+    finally:
+        exporters.unregister("fancy")
