@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .assemble import AssemblyContext, assemble, link_ruptures
+from .assemble import AssemblyContext, assemble
 from .cues import Cue
 from .errors import InputError, MeasureError, PluginError
 from .exporters import exporters
@@ -148,7 +148,7 @@ def build_note(
                for a in (traj.suggested_actions if traj is not None and traj.at_risk else ())]
     low = [sc.short_name for _, sc in ctx.scores if sc.kind == "alliance" and sc.below_cutoff]
     prompts = plan_prompts(obs, alliance_low=low, actions=actions)
-    messages = [*state.messages(), *link_ruptures(ctx).conflicts]
+    messages = [*state.messages(), *ctx.links.conflicts]
     return assemble(fmt, ctx, generator=f"rapportnotes {__version__}",
                     status="draft" if draft else "final", prompts=prompts, messages=messages)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from .errors import PluginError
@@ -121,6 +122,12 @@ class AssemblyContext:
     trajectory: Trajectory | None = None
     scores: list[tuple[int, MeasureScore]] = field(default_factory=list)
     score_errors: list[str] = field(default_factory=list)
+
+    @cached_property
+    def links(self) -> RuptureLinks:
+        """How accepted repairs and re-engagements relate to the entered ruptures (used by
+        the rapport block, the facts and the review messages: computed once)."""
+        return link_ruptures(self)
 
     def accepted_in(self, slot: str) -> list[Suggestion]:
         """Accepted suggestions whose label goes to ``slot`` of the note, in text order."""
@@ -567,7 +574,7 @@ def block_rapport(ctx: AssemblyContext) -> list[Statement]:
     nothing to say are left out except attendance and ruptures, which auditors look for.
     """
     rap = ctx.obs.rapport
-    links = link_ruptures(ctx)
+    links = ctx.links
     out: list[Statement] = []
     out.extend(_measure_line(ctx))
     out.extend(_at_risk(ctx))
@@ -713,7 +720,7 @@ def build_facts(ctx: AssemblyContext) -> NoteFacts:
         risk.append(RiskFact(domain=key, assessed=None if item is None else item.assessed,
                              reported=getattr(item, "reported", None),
                              level=getattr(item, "level", None)))
-    links = link_ruptures(ctx)
+    links = ctx.links
     ruptures = tuple(RuptureFact(
         kind=ev.kind, markers=tuple(ev.markers),
         repairs=tuple(dict.fromkeys([*ev.repairs,

@@ -65,7 +65,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from ..api import build_note, render
     from ..exporters import exporters
     from ..formats import formats
-    from ..io import load_history, load_session, write_atomic
+    from ..io import load_history, parse_session, write_atomic
 
     kind = _output_kind(args)
     # Resolve every name and path before the (slow) extraction, so mistakes fail fast.
@@ -100,7 +100,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         return 0
-    obs = load_session(args.session)
+    obs = parse_session(raw, origin=args.session)  # the file is read once
     history = load_history(args.history) if args.history else []
     note = build_note(obs, format=fmt, history=history, extract=not args.no_extract,
                       policy=policy, draft=args.draft)

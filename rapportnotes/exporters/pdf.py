@@ -78,30 +78,29 @@ class PdfExporter:
                 self.set_font(family, "", 8)
                 self.set_text_color(90, 90, 90)
                 mark = "DRAFT — NOT FOR THE RECORD — " if draft else ""
-                self.cell(0, 6, _text(f"{mark}Confidential — {note.client_id} — "
+                self.cell(0, 6, _text(self, f"{mark}Confidential — {note.client_id} — "
                                       f"{note.session_date} — Page {self.page_no()}"),
                           align="C")
                 self.set_text_color(0, 0, 0)
 
         pdf = _Doc(format="Letter")
         found = _font()
-        global _unicode
+        # whether the document's font can draw any character: read by _text
+        pdf.unicode_font = found is not None
         if found is not None:
             regular, bold = found
             family = "Body"
             pdf.add_font(family, "", str(regular))
             pdf.add_font(family, "B", str(bold or regular))
-            _unicode = True
         else:
             family = "Helvetica"
-            _unicode = False
         pdf.set_creation_date(datetime.fromisoformat(note.session_date))
         pdf.file_id = lambda: "<00000000000000000000000000000000><00000000000000000000000000000000>"
-        pdf.set_title(_text(f"{note.title} — {note.client_id} — {note.session_date}")[:255])
-        pdf.set_author(_text(note.signature.clinician)[:255])
+        pdf.set_title(_text(pdf, f"{note.title} — {note.client_id} — {note.session_date}")[:255])
+        pdf.set_author(_text(pdf, note.signature.clinician)[:255])
         pdf.set_creator(note.generator)
         pdf.set_producer("rapportnotes")
-        if not _unicode:
+        if not pdf.unicode_font:
             pdf.set_keywords("core font: characters outside Latin-1 shown as ?")
         pdf.set_margins(20, 16, 20)
         pdf.set_auto_page_break(True, margin=16)
@@ -138,12 +137,9 @@ class PdfExporter:
         return bytes(pdf.output())
 
 
-_unicode = True
-
-
-def _text(text: str) -> str:
-    """Text the current font can draw (Latin-1 only without a Unicode font)."""
-    if _unicode:
+def _text(pdf: Any, text: str) -> str:
+    """Text the document's font can draw (Latin-1 only without a Unicode font)."""
+    if pdf.unicode_font:
         return text
     table = {"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "…": "...",
              "→": "->", "•": "-"}
@@ -154,7 +150,7 @@ def _text(text: str) -> str:
 def _title(pdf: Any, family: str, title: str) -> None:
     pdf.set_font(family, "B", 16)
     pdf.set_text_color(31, 56, 100)
-    pdf.multi_cell(0, 8, _text(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, _text(pdf, title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
 
@@ -165,9 +161,9 @@ def _header(pdf: Any, family: str, note: Note) -> None:
         for field in note.header:
             row = table.row()
             pdf.set_font(family, "B", 9.5)
-            row.cell(_text(field.label))
+            row.cell(_text(pdf, field.label))
             pdf.set_font(family, "", 9.5)
-            row.cell(_text(field.value))
+            row.cell(_text(pdf, field.value))
     pdf.ln(3)
 
 
@@ -175,7 +171,7 @@ def _heading(pdf: Any, family: str, text: str) -> None:
     pdf.ln(2)
     pdf.set_font(family, "B", 12.5)
     pdf.set_text_color(31, 56, 100)
-    pdf.multi_cell(0, 7, _text(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, _text(pdf, text), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
 
 
@@ -186,7 +182,7 @@ def _statement(pdf: Any, family: str, st: Statement) -> None:
     bullet = "• " if st.style != "paragraph" else ""
     lead = f"**{_md(st.lead)}**" + (": " if st.text else "") if st.lead else ""
     pdf.set_font(family, "", 10)
-    pdf.multi_cell(width, 5, _text(bullet) + _text(lead) + _md(_text(st.text)),
+    pdf.multi_cell(width, 5, _text(pdf, bullet) + _text(pdf, lead) + _md(_text(pdf, st.text)),
                    markdown=True, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
 
@@ -200,16 +196,16 @@ def _table(pdf: Any, family: str, table: Table) -> None:
     pdf.ln(1)
     if table.caption:
         pdf.set_font(family, "B", 9.5)
-        pdf.multi_cell(0, 5, _text(table.caption), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, _text(pdf, table.caption), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, "", 9)
     with pdf.table(text_align="LEFT", line_height=4.5) as t:
         row = t.row()
         for c in table.columns:
-            row.cell(_text(c))
+            row.cell(_text(pdf, c))
         for values in table.rows:
             row = t.row()
             for v in values:
-                row.cell(_text(v))
+                row.cell(_text(pdf, v))
     pdf.ln(2)
 
 
@@ -217,7 +213,7 @@ def _signature(pdf: Any, family: str, note: Note) -> None:
     pdf.ln(6)
     sig = note.signature
     pdf.set_font(family, "B", 10)
-    pdf.multi_cell(0, 5, _text("Clinician signature: " + sig.clinician
+    pdf.multi_cell(0, 5, _text(pdf, "Clinician signature: " + sig.clinician
                                + (f", {sig.credentials}" if sig.credentials else "")),
                    new_x="LMARGIN", new_y="NEXT")
     if note.status == "draft":
@@ -226,4 +222,4 @@ def _signature(pdf: Any, family: str, note: Note) -> None:
         text = f"Electronically signed: {sig.signed_at}"
     else:
         text = "Date signed: ____________________"
-    pdf.multi_cell(0, 5, _text(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, _text(pdf, text), new_x="LMARGIN", new_y="NEXT")
