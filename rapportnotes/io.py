@@ -266,10 +266,13 @@ def load_history(path: str | os.PathLike[str]) -> list[SessionObservation]:
     return sorted(sessions, key=lambda s: (s.session.date, s.session.start_time))
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
+def write_atomic(path: str | os.PathLike[str], data: bytes | str, *,
+                 fsync: bool = True) -> Path:
     """Write ``data`` to ``path`` via a temporary file and an atomic rename.
 
-    The file keeps ``mkstemp``'s owner-only permissions (0600): a note is PHI, and a
+    ``fsync=False`` skips the per-file flush to disk (a batch of thousands of notes calls
+    :func:`fsync_dir` once at the end instead); the rename stays atomic either way, so a
+    reader never sees a half-written file. The file keeps ``mkstemp``'s owner-only permissions (0600): a note is PHI, and a
     group- or world-readable default is the wrong way round for it.
     """
     target = Path(path)
@@ -288,7 +291,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                os.fsync(fh.fileno())
         os.replace(tmp, target)
     except OSError as exc:
         _silent_unlink(tmp)
@@ -297,6 +301,16 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
         _silent_unlink(tmp)
         raise
     return target
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Flush a folder's entries (the renames done into it) to disk, where the OS allows."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _silent_unlink(path: str) -> None:

@@ -29,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import extract, measures, notes, records, review
+    from . import batch, extract, measures, notes, records, review
 
     parser = _Parser(prog=PROG, description="Psychotherapy progress notes with a rapport "
                      "& therapeutic-alliance section.")
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     records.add_parsers(sub)
     extract.add_parsers(sub)
     measures.add_parsers(sub)
+    batch.add_parsers(sub)
     return parser
 
 
