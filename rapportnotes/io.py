@@ -272,8 +272,9 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *,
 
     ``fsync=False`` skips the per-file flush to disk (a batch of thousands of notes calls
     :func:`fsync_dir` once at the end instead); the rename stays atomic either way, so a
-    reader never sees a half-written file. The file keeps ``mkstemp``'s owner-only permissions (0600): a note is PHI, and a
-    group- or world-readable default is the wrong way round for it.
+    reader never sees a half-written file. The file keeps ``mkstemp``'s owner-only
+    permissions (0600): a note is PHI, and a group- or world-readable default is the wrong
+    way round for it.
     """
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")

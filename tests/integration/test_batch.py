@@ -32,7 +32,7 @@ def caseload(tmp_path_factory):
 
 
 def test_every_valid_written_every_invalid_reported(caseload, tmp_path) -> None:
-    src, sessions, broken = caseload
+    src, _sessions, broken = caseload
     summary = run_batch(src, tmp_path, settings=FAST)
     assert (summary.total, summary.failed, summary.written) == (100, 5, 95)
     notes = [p for p in tmp_path.glob("*.md")]
@@ -47,7 +47,7 @@ def test_every_valid_written_every_invalid_reported(caseload, tmp_path) -> None:
 
 
 def test_history_grouped_by_client(caseload, tmp_path) -> None:
-    src, sessions, broken = caseload
+    src, sessions, _broken = caseload
     run_batch(src, tmp_path, settings=FAST)
     client = [parse_session(s) for s in sessions[5:10]]  # C-0001, five weekly sessions
     expected = render(build_note(client[3], history=client[:3], extract=False), "md")
