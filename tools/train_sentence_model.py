@@ -45,7 +45,7 @@ def sentence_examples(items: list[dict], extractor) -> list[tuple[str, set[str]]
     texts = [i["text"] for i in items]
     rule_cues = list(extractor.pipe(texts))
     for item, doc, cues in zip(items, extractor.nlp.pipe(texts), rule_cues, strict=True):
-        sents = _sentence_table(doc, 0)[0]
+        sents = _sentence_table(doc, 0, item["text"])[0]
         labels: list[set[str]] = [set() for _ in sents]
         if "cues" in item:  # sentence-level gold: the evidence says where
             where = [(c["label"], item["text"].find(c["evidence"])) for c in item["cues"]]

@@ -133,6 +133,7 @@ applied later, when suggestions are made)."""
 def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
               spans_key: str) -> list[Cue]:
     out = []
+    sentenced: bool | None = None
     for span in doc.spans.get(spans_key, ()) if spans_key in doc.spans else ():
         ctx = span._.rapport_context or {
             "negated": False, "hypothetical": False, "historical": False,
@@ -140,11 +141,15 @@ def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
         label = span.label_
         category, _, subtype = label.partition(".")
         start, end = offset + span.start_char, offset + span.end_char
-        sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+        if sentenced is None:  # once per doc: the check walks the doc's tokens
+            sentenced = doc.has_annotation("SENT_START")
+        sent = span.sent if sentenced else doc[:]
         text = original[start:end]
         sentence = original[offset + sent.start_char: offset + sent.end_char].strip()
         who = attribute_actor(label, text, sentence, ctx["experiencer"], _ANYONE)
-        out.append(Cue(
+        # values computed here are already of the model's types: built without
+        # re-validation (model_construct), which is most of a Cue's cost at this volume
+        out.append(Cue.model_construct(
             label=label, category=category, subtype=subtype, text=text,
             start_char=start, end_char=end, sentence=sentence,
             negated=ctx["negated"], hypothetical=ctx["hypothetical"],
@@ -156,15 +161,17 @@ def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
     return out
 
 
-def _sentence_table(doc: Doc, offset: int) -> tuple[list[tuple[int, int, str]], list[Any]]:
-    """Sentences of ``doc`` as (start, end, text) in the original's offsets, and the ORTH
-    ids of each (what the sentence model scores), read from a few arrays instead of
-    iterating ``doc.sents`` (a Span and a Token object per token)."""
+def _sentence_table(doc: Doc, offset: int, text: str
+                    ) -> tuple[list[tuple[int, int, str]], list[Any], Any]:
+    """Sentences of ``doc`` as (start, end, text) in the original's offsets, the ORTH ids
+    of each (what the sentence model scores) and of the whole doc, read from a few arrays
+    instead of iterating ``doc.sents`` (a Span and a Token object per token). ``text`` is
+    the string the doc was made from (``doc.text`` would re-join every token)."""
     if not len(doc):
-        return [], []
+        return [], [], np.zeros(0, dtype=np.uint64)
     table = doc.to_array([ORTH, IDX, LENGTH, SENT_START]).astype("int64")
     orth = doc.to_array(ORTH).astype("uint64")
-    if doc.has_annotation("SENT_START"):
+    if np.any(table[1:, 3] != 0):  # Doc.has_annotation("SENT_START"), without Token objects
         first = np.flatnonzero(table[:, 3] == 1)
         if not len(first) or first[0] != 0:
             first = np.concatenate(([0], first))
@@ -173,28 +180,27 @@ def _sentence_table(doc: Doc, offset: int) -> tuple[list[tuple[int, int, str]], 
     last = np.append(first[1:], len(doc)) - 1
     begins = table[first, 1]
     ends = table[last, 1] + table[last, 2]
-    text = doc.text
     sents = [(offset + a, offset + e, text[a:e])
              for a, e in zip(begins.tolist(), ends.tolist(), strict=True)]
     orths = [orth[f:la + 1] for f, la in zip(first.tolist(), last.tolist(), strict=True)]
-    return sents, orths
+    return sents, orths, orth
 
 
-def _clause_orths(chunks: list[tuple[Doc, int]], cue: Cue, sentence: tuple[int, int, str]
-                  ) -> Any:
+def _clause_orths(chunks: list[tuple[Doc, int, Any]], cue: Cue,
+                  sentence: tuple[int, int, str]) -> Any:
     """ORTH ids of the clause around ``cue`` (see ``classifier.clause_window``)."""
     from .classifier import clause_window
 
     s0, _, text = sentence
     window = clause_window(text, cue.start_char - s0, cue.end_char - s0)
     a = s0 + max(text.find(window), 0)
-    for doc, offset in reversed(chunks):
+    for doc, offset, orth in reversed(chunks):
         if offset <= a:
             span = doc.char_span(a - offset, a - offset + len(window),
                                  alignment_mode="expand")
             if span is not None:
-                return doc.to_array(ORTH)[span.start:span.end].astype("uint64")
-    return chunks[0][0].to_array(ORTH).astype("uint64")[:0]
+                return orth[span.start:span.end]
+    return chunks[0][2][:0]
 
 
 @dataclass
@@ -206,7 +212,7 @@ class _Ready:
     tag: str | None
     excluded: list[tuple[int, int, tuple[str, ...]]]
     orths: list[Any]  # ORTH ids of each sentence
-    chunks: list[tuple[Doc, int]]  # the text's docs with their offsets
+    chunks: list[tuple[Doc, int, Any]]  # the text's docs, their offsets and ORTH ids
 
 
 _SHIPPED = object()
@@ -245,6 +251,7 @@ class CueExtractor:
         tags = None if sources is None else list(sources)
         originals: dict[int, str] = {}
         meta: list[tuple[int, int, bool]] = []  # per chunk: text index, offset, is last
+        pieces_text: dict[int, str] = {}  # per chunk still in the pipeline: its text
 
         def chunked() -> Iterator[str]:
             for i, text in enumerate(texts):
@@ -255,6 +262,8 @@ class CueExtractor:
                 originals[i] = text
                 pieces = list(_chunks(_clean(text))) or [(0, "")]
                 for j, (offset, piece) in enumerate(pieces):
+                    if self.model is not None:
+                        pieces_text[len(meta)] = piece
                     meta.append((i, offset, j == len(pieces) - 1))
                     yield piece
 
@@ -262,7 +271,7 @@ class CueExtractor:
         sentences: list[tuple[int, int, str]] = []
         excluded: list[tuple[int, int, tuple[str, ...]]] = []
         orths: list[Any] = []
-        chunks: list[tuple[Doc, int]] = []
+        chunks: list[tuple[Doc, int, Any]] = []
         ready: list[_Ready] = []
         docs = self.nlp.pipe(chunked(), batch_size=batch_size, n_process=n_process)
         for n, doc in enumerate(docs):
@@ -270,12 +279,13 @@ class CueExtractor:
             tag = tags[i] if tags is not None else source
             current.extend(_doc_cues(doc, originals[i], offset, tag, self.spans_key))
             if self.model is not None:
-                sents, sent_orths = _sentence_table(doc, offset)
+                sents, sent_orths, doc_orth = _sentence_table(doc, offset,
+                                                              pieces_text.pop(n))
                 sentences.extend(sents)
                 orths.extend(sent_orths)
                 excluded.extend((offset + s, offset + e, names)
                                 for s, e, names in doc.user_data.get(EXCLUDED_KEY, ()))
-                chunks.append((doc, offset))
+                chunks.append((doc, offset, doc_orth))
             if last:
                 del originals[i]
                 if self.model is None:

@@ -227,7 +227,7 @@ def unite(rule_cues: Sequence[Cue], sentences: Sequence[tuple[int, int, str]],
             else:
                 update["is_finding"] = False
                 update["vetoed"] = True
-        out.append(cue.model_copy(update=update))
+        out.append(Cue.model_construct(**{**cue.__dict__, **update}))
     for k, ((start, _end, text), p) in enumerate(zip(sentences, probs, strict=True)):
         for label, prob in p.above(params.add):
             if prob < params.add or (k, label) in found or label not in LABEL_INFO \

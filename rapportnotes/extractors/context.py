@@ -57,8 +57,11 @@ _LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
 _CATEGORY_CODE = {"negated": 0, "hypothetical": 1, "historical": 2, "uncertain": 3,
                   "terminate": 4, "pseudo": 5, "actor": 6, "boundary": 7, "agent": 8}
 _DIRECTION_CODE = {"forward": 1, "backward": 2, "both": 3}
-#: up to this many docs per batch needing the couples check, it runs per doc
+#: up to this many docs (and tokens) per batch needing the couples check, it runs per doc
+#: (spaCy's Matcher makes a Token object per token: fine for a few short notes, not for
+#: one long text cut into chunks)
 _COUPLES_PER_DOC_MAX = 24
+_COUPLES_PER_DOC_TOKENS = 4000
 # token flags shared with _cmatch.c (F_*)
 _F_PUNCT, _F_TITLE, _F_SPACE, _F_POSS, _F_APOS_S, _F_DET, _F_SUBJ = 1, 2, 4, 8, 16, 32, 64
 _F_QUOTE, _F_APOS, _F_OPEN, _F_CLOSE, _F_LAST_S, _F_NAME, _F_LONG = (
@@ -435,7 +438,10 @@ class ContextAnnotator:
         flag_key = (_USER_KEY, "couples")
         pending = {id(work[int(doc_of[i])]) for i in asking} - {
             id(d) for d in work if flag_key in d.user_data}
-        couples = self._couples_batch(batch) if len(pending) > _COUPLES_PER_DOC_MAX else None
+        pending_tokens = sum(len(d) for d in work if id(d) in pending)
+        per_doc = (len(pending) <= _COUPLES_PER_DOC_MAX
+                   and pending_tokens <= _COUPLES_PER_DOC_TOKENS)
+        couples = None if per_doc else self._couples_batch(batch)
         for i in asking:
             rule = rules[int(values[i])]
             doc = work[int(doc_of[i])]

@@ -108,7 +108,7 @@ def test_scoring_from_pipeline_tokens_equals_spacys_own_textcat():
     text = ("Pt gave one-word answers. Writer apologized for pushing; pt re-engaged.\n"
             "- Brought the log\nOk")
     doc = ex.nlp(text)
-    sents, orths = _sentence_table(doc, 0)
+    sents, orths, _ = _sentence_table(doc, 0, text)
     ours = ex.model.score_orths(orths)
     tc_nlp = ex.model.nlp
     for (_, _, sentence), row in zip(sents, ours, strict=True):
