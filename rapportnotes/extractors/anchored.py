@@ -44,11 +44,16 @@ def _reach(pattern: list[dict[str, Any]]) -> int:
 
 
 _PROBS: dict[str, float] | None = None
+#: the shipped subset of the table: every form the packaged rules ask about (see
+#: ``tools/build_anchor_frequency.py``), so a start with the shipped rules never reads the
+#: 1.5 MB gzip table and lower-cases its 1M keys (~1 s of the first extraction)
+FREQUENCY_FILE = "frequency.json"
+_SHIPPED: dict[str, float] | None = None
+#: forms looked up in the full table (the tool records them to build the subset)
+asked: set[str] = set()
 
 
-def _frequency(form: str) -> float:
-    """Relative frequency of ``form`` in English (spacy-lookups-data lexeme_prob), with
-    stop words, punctuation and clinical shorthand treated as very frequent."""
+def _full_table() -> dict[str, float]:
     global _PROBS
     if _PROBS is None:
         from pathlib import Path
@@ -58,9 +63,37 @@ def _frequency(form: str) -> float:
 
         path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
         _PROBS = {k.lower(): v for k, v in srsly.read_gzip_json(path).items()}
+    return _PROBS
+
+
+def log_probability(form: str) -> float:
+    """log P(form) in English text: from the shipped subset when it has the form, else from
+    spacy-lookups-data's full ``lexeme_prob`` table (rules a user added; -16 if unknown).
+    Only the choice of anchors depends on it (their speed), never what matches."""
+    global _SHIPPED
+    if _SHIPPED is None:
+        import json
+        from importlib import resources
+
+        from .rules import PATTERN_PACKAGE
+
+        try:
+            text = resources.files(PATTERN_PACKAGE).joinpath(FREQUENCY_FILE).read_text("utf-8")
+            _SHIPPED = {str(k): float(v) for k, v in json.loads(text).items()}
+        except (OSError, ValueError):  # absent or unreadable: the full table serves
+            _SHIPPED = {}
+    if form in _SHIPPED:
+        return _SHIPPED[form]
+    asked.add(form)
+    return _full_table().get(form, -16.0)
+
+
+def _frequency(form: str) -> float:
+    """Relative frequency of ``form`` in English (spacy-lookups-data lexeme_prob), with
+    stop words, punctuation and clinical shorthand treated as very frequent."""
     if form in STOP_WORDS or not any(c.isalnum() for c in form) or form in _CLINICAL_COMMON:
         return 0.05
-    return math.exp(_PROBS.get(form, -16.0))
+    return math.exp(log_probability(form))
 
 
 _CLINICAL_COMMON = frozenset({"pt", "client", "cl", "writer", "therapist", "session", "sessions",

@@ -47,6 +47,7 @@ from .rules import (
     Compiler,
     ContextRule,
     RuleFileError,
+    is_packaged,
     load_lexicon,
     packaged_text,
     read_jsonl,
@@ -175,6 +176,8 @@ class ContextAnnotator:
         self._rules_text = context_rules if context_rules is not None else packaged_text(
             CONTEXT_FILE)
         self._lexicon_text = lexicon if lexicon is not None else packaged_text(LEXICON_FILE)
+        #: skip spaCy's validation of the shipped rule files (validated by the tests)
+        self.trust_packaged = True
         self._compiled = False
         self._arr: _DocArrays | None = None
 
@@ -187,7 +190,9 @@ class ContextAnnotator:
         self._known_words = frozenset(table) | frozenset(table.values()) | _NOT_NAMES
         from .cue_ruler import LemmaLookup
 
-        validator = Matcher(self.nlp.vocab, validate=True)
+        validator = None if self.trust_packaged and is_packaged(self._rules_text, CONTEXT_FILE) \
+            and is_packaged(self._lexicon_text, LEXICON_FILE) \
+            else Matcher(self.nlp.vocab, validate=True)
         self.matcher = AnchoredMatcher(self.nlp.vocab, LemmaLookup(table).forms_of)
         self.couples_matcher = Matcher(self.nlp.vocab, validate=True)
         self.couples_fast = AnchoredMatcher(self.nlp.vocab, LemmaLookup(table).forms_of)
@@ -200,7 +205,8 @@ class ContextAnnotator:
             seen.add(rule.id)
             pattern = compiler.pattern_of(rule, CONTEXT_FILE, rule.id)
             try:
-                validator.add(rule.id, [pattern])
+                if validator is not None:
+                    validator.add(rule.id, [pattern])
             except Exception as exc:
                 raise RuleFileError(f"{CONTEXT_FILE}, rule {rule.id!r}: {exc}") from None
             if rule.category == "couples":

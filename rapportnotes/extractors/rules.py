@@ -193,6 +193,14 @@ def packaged_text(filename: str) -> str:
     return resources.files(PATTERN_PACKAGE).joinpath(filename).read_text(encoding="utf-8")
 
 
+def is_packaged(text: str, filename: str) -> bool:
+    """Whether ``text`` is the rule file shipped as ``filename``. The shipped files'
+    patterns are checked by spaCy's pattern validator in the test suite
+    (``test_shipped_rule_patterns_pass_spacys_validation``), so compiling them again at
+    every start (~0.7 s) is skipped; any other text is validated when it is compiled."""
+    return text == packaged_text(filename)
+
+
 def load_lexicon(text: str | None = None) -> dict[str, LexiconEntry]:
     entries = read_jsonl(text if text is not None else packaged_text(LEXICON_FILE),
                          LexiconEntry, LEXICON_FILE)
