@@ -25,6 +25,7 @@ def main() -> int:
     from rapportnotes.extractors import CueExtractor, anchored
 
     anchored._SHIPPED = {}  # ask the full table for every form, and record which
+    anchored._frequency.cache_clear()
     anchored.asked.clear()
     CueExtractor(model=None).extract("Pt arrived late.")
     table = anchored._full_table()

@@ -233,7 +233,7 @@ class CueExtractor:
         path = default_model_path() if model is _SHIPPED else model
         # the model scores this pipeline's tokens (the training tool uses its tokenizer too)
         self.model: SentenceModel | None = (
-            None if path is None else SentenceModel(path))  # type: ignore[arg-type]
+            None if path is None else SentenceModel(path, vocab=self.nlp.vocab))  # type: ignore[arg-type]
 
     def extract(self, text: str, *, source: str | None = None) -> list[Cue]:
         """All cue mentions in ``text`` (findings and non-findings), by start offset."""

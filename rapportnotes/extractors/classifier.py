@@ -97,15 +97,14 @@ class SentenceModel:
     exactly the model's arithmetic (the same layers, the same hashing of bigrams).
     """
 
-    def __init__(self, path: str | Path) -> None:
-        import spacy
-
+    def __init__(self, path: str | Path, *, vocab: Any = None) -> None:
         self.path = Path(path)
-        self.nlp = spacy.load(self.path)
+        self._nlp = _load_textcat(self.path, vocab)
+        self._tokenizer_loaded = False
         params = self.path / "unite.json"
         self.params: UniteParams = UniteParams(**json.loads(params.read_text("utf-8"))) \
             if params.is_file() else UniteParams()
-        tc = self.nlp.get_pipe("textcat_multilabel")
+        tc = self._nlp.get_pipe("textcat_multilabel")
         layers = {layer.name: layer for layer in tc.model.walk()}
         self._ngram_size = int(layers["extract_ngrams"].attrs["ngram_size"])
         self._ops = layers["extract_ngrams"].ops
@@ -150,10 +149,46 @@ class SentenceModel:
         out = self._logistic.predict(self._linear.predict((key[starts], counts, lengths)))
         return [Row(row, self.labels, self._index) for row in out]
 
+    @property
+    def nlp(self) -> Any:
+        """The model as a spaCy pipeline, with the tokenizer it was trained with.
+
+        The tokenizer (its special cases, ~0.15 s to read) is loaded on first use: the
+        extractor scores its own pipeline's tokens and never needs it."""
+        if not self._tokenizer_loaded:
+            tokenizer = self.path / "tokenizer"
+            if tokenizer.is_file():
+                self._nlp.tokenizer.from_disk(tokenizer)
+            self._tokenizer_loaded = True
+        return self._nlp
+
     def probabilities(self, sentences: Sequence[str]) -> list[Row]:
         """Label probabilities for plain sentences (tokenized by the model's tokenizer)."""
         return self.score_orths([doc.to_array(ORTH).astype("uint64")
                                  for doc in self.nlp.tokenizer.pipe(sentences)])
+
+
+def _load_textcat(path: Path, vocab: Any) -> Any:
+    """The saved pipeline at ``path``, built directly when it is one text classifier.
+
+    ``spacy.load`` re-reads the tokenizer and the vocab's strings and validates the whole
+    training config (0.3–0.5 s of a CLI render); the classifier needs only its component
+    config and weights, and scores ORTH hashes, which do not depend on the vocab — so it
+    can share the extraction pipeline's. Any other pipeline shape goes through
+    ``spacy.load`` unchanged."""
+    import spacy
+
+    config = spacy.util.load_config(path / "config.cfg")
+    names = list(config["nlp"]["pipeline"])
+    component = dict(config["components"].get("textcat_multilabel", {}))
+    if names != ["textcat_multilabel"] or component.get("factory") != "textcat_multilabel":
+        return spacy.load(path)
+    component.pop("factory")
+    lang = spacy.util.get_lang_class(config["nlp"]["lang"])
+    nlp = lang(vocab=vocab) if vocab is not None else lang()
+    textcat = nlp.add_pipe("textcat_multilabel", config=component)
+    textcat.from_disk(path / "textcat_multilabel", exclude=["vocab"])
+    return nlp
 
 
 def calibrated(params: UniteParams, origin: str, p: float) -> float:

@@ -67,3 +67,20 @@ def test_trusting_the_shipped_rules_finds_the_same_cues() -> None:
     first = [(c.label, c.start_char, c.end_char, c.actor) for c in trusted.extract(TEXT)]
     second = [(c.label, c.start_char, c.end_char, c.actor) for c in checked.extract(TEXT)]
     assert first and first == second
+
+
+def test_classifier_built_directly_scores_as_spacy_load_does() -> None:
+    import spacy
+
+    from rapportnotes.extractors.classifier import SentenceModel, default_model_path
+
+    path = default_model_path()
+    if path is None:
+        pytest.skip("no shipped sentence model")
+    sentences = ["She said 'this is pointless' and went quiet.", "Arrived 10 min late.",
+                 "Writer apologised for pushing; pt came back to the worksheet."]
+    ours = SentenceModel(path, vocab=build_pipeline().vocab).probabilities(sentences)
+    loaded = spacy.load(path)
+    for sentence, row in zip(sentences, ours, strict=True):
+        cats = loaded(sentence).cats
+        assert cats and all(abs(row.get(label) - p) < 1e-6 for label, p in cats.items())
