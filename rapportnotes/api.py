@@ -127,6 +127,7 @@ def build_note(
     """
     fmt = formats.get(format) if isinstance(format, str) else format
     check_history(obs, history)
+    extraction_off = cues is None and not extract
     if cues is None:
         cues = session_cues(obs, extractor) if extract else []
     state = mark_covered(match_decisions(suggestions_from_cues(obs, cues),
@@ -148,7 +149,16 @@ def build_note(
                for a in (traj.suggested_actions if traj is not None and traj.at_risk else ())]
     low = [sc.short_name for _, sc in ctx.scores if sc.kind == "alliance" and sc.below_cutoff]
     prompts = plan_prompts(obs, alliance_low=low, actions=actions)
-    messages = [*state.messages(), *ctx.links.conflicts]
+    review_messages = state.messages()
+    decisions = obs.review.decisions
+    if extraction_off and decisions:
+        # without extraction no decision can match: one honest line, not one "stale"
+        # warning per decision
+        accepted = sum(1 for d in decisions if d.status == "accepted")
+        review_messages = [
+            f"cue extraction is off: the session's {len(decisions)} review decision(s) were "
+            f"not applied; {accepted} accepted suggestion(s) are not in this note"]
+    messages = [*review_messages, *ctx.links.conflicts]
     return assemble(fmt, ctx, generator=f"rapportnotes {__version__}",
                     status="draft" if draft else "final", prompts=prompts, messages=messages)
 

@@ -712,6 +712,8 @@ def build_facts(ctx: AssemblyContext) -> NoteFacts:
             measure=sc.measure, title=sc.title or sc.short_name, kind=sc.kind,
             total=sc.total, total_max=sc.total_max, subscales=dict(sc.subscales),
             items=tuple((it.label, it.raw, it.max) for it in sc.items), cutoff=cutoff,
+            cutoff_direction=sc.cutoffs[0].direction if sc.cutoffs else None,
+            cutoff_meaning=sc.cutoffs[0].meaning if sc.cutoffs else None,
             interpretation=code, respondent=obs.rapport.measures[idx].respondent,  # type: ignore[arg-type]
             source=f"rapport.measures[{idx}]"))
     risk = []

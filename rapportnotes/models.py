@@ -21,7 +21,7 @@ import unicodedata
 from datetime import date as Date
 from datetime import datetime, timedelta
 from datetime import time as Time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -192,6 +192,22 @@ class SessionInfo(Strict):
     client_location: ShortText | None = Field(
         None, description="For telehealth: where the client was (verified), e.g. 'home, MN'.")
     diagnoses: list[Diagnosis] = Field(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _derived_duration(cls, data: Any, handler: Any) -> SessionInfo:
+        """A dumped session (``model_dump``) carries the derived ``duration_minutes``;
+        reading it back must work, and must not hide a disagreement: a value that is not
+        the derived one is refused, never silently replaced."""
+        given = None
+        if isinstance(data, dict) and "duration_minutes" in data:
+            data = dict(data)
+            given = data.pop("duration_minutes")
+        info: SessionInfo = handler(data)
+        if given is not None and (type(given) is not int or given != info.duration_minutes):
+            raise ValueError("duration_minutes is derived from start_time and end_time and "
+                             "does not match them; remove it or correct the times")
+        return info
 
     @model_validator(mode="after")
     def _end_after_start(self) -> SessionInfo:

@@ -103,7 +103,12 @@ class MeasureFact(_Frozen):
     items: tuple[tuple[str, float, float], ...] = Field(
         (), description="(label, raw score, item maximum) in item order.")
     cutoff: float | None = None
-    interpretation: Literal["below_cutoff", "above_cutoff", "no_cutoff"]
+    cutoff_direction: Literal["below", "at_or_below", "above", "at_or_above"] | None = Field(
+        None, description="On which side of ``cutoff`` the flagged range lies.")
+    cutoff_meaning: str | None = Field(None, description="e.g. 'possible alliance concern'.")
+    interpretation: Literal["below_cutoff", "above_cutoff", "no_cutoff"] = Field(
+        description="'below_cutoff': the total is in the flagged range of its cutoff "
+        "(whatever the cutoff's direction); 'above_cutoff': not flagged.")
     respondent: str | None = None
     source: str = Field(description="Input path, e.g. 'rapport.measures[0]'.")
 

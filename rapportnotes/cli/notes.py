@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ExportError
+
+if TYPE_CHECKING:
+    from ..exporters import Exporter
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -15,7 +19,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("session", metavar="SESSION.json")
     p.add_argument("--format", "-f", default="soap", help="note format (soap, dap, plugins)")
     p.add_argument("--to", "-t", default=None,
-                   help="output kind: md, txt, html, docx (default: from -o, else md)")
+                   help="output kind: md, txt, html, docx, pdf, fhir, plugins (default: from "
+                   "-o's extension, else md)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file (stdout if omitted)")
     p.add_argument("--force-kind", action="store_true",
                    help="write --to's kind even when -o has another extension")
@@ -38,6 +43,22 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--policy", metavar="POLICY.json",
                    help="an acceptance policy (vendor workflows): {\"name\", \"labels\", "
                    "\"min_confidence\"}; off by default")
+    fhir = p.add_argument_group("FHIR (--to fhir, extra [fhir]; see docs/fhir.md)")
+    fhir.add_argument("--fhir-version", choices=("R4B", "R5"), default=None,
+                      help="FHIR release of the Bundle (default R4B, what US EHRs run)")
+    fhir.add_argument("--timezone", metavar="ZONE",
+                      help="zone of times written without an offset: an IANA name "
+                      "(America/Chicago), UTC or +05:30; required when the session has any")
+    fhir.add_argument("--patient-reference", metavar="Patient/ID",
+                      help="the EHR's Patient resource (else a minimal Patient is included)")
+    fhir.add_argument("--practitioner-reference", metavar="Practitioner/ID",
+                      help="the EHR's Practitioner resource (else a minimal one is included)")
+    fhir.add_argument("--fhir-attachment", choices=("html", "md", "txt", "pdf", "docx"),
+                      default=None, help="the rendering the DocumentReference carries "
+                      "(default html)")
+    fhir.add_argument("--fhir-document-type", choices=("11506-3", "34904-3"), default=None,
+                      help="Composition type: LOINC 11506-3 Progress note (default) or "
+                      "34904-3 Mental health Progress note")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("validate", help="check session files: schema, then the "
@@ -62,14 +83,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from ..api import build_note, render
+    from ..api import build_note
     from ..exporters import exporters
     from ..formats import formats
     from ..io import load_history, parse_session, write_atomic
 
     kind = _output_kind(args)
     # Resolve every name and path before the (slow) extraction, so mistakes fail fast.
-    exporter = exporters.get(kind)
+    exporter = _configured(kind, args) or exporters.get(kind)
     fmt = formats.get(args.format)
     if args.output:
         out = Path(args.output)
@@ -93,7 +114,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     raw = read_json(args.session)
     if is_record(raw):  # a signed record renders as signed, byte for byte, with addenda
         record = load_record(raw, args.session)
-        data = render(record.as_note(), kind, template_dirs=args.template_dir)
+        data = exporter.export(record.as_note(), template_dirs=args.template_dir)
         if args.output:
             write_atomic(args.output, data)
         else:
@@ -115,7 +136,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(f"rapportnotes: {len(errors)} lint error(s); no note written "
               "(--require-clean)", file=sys.stderr)
         return 1
-    data = render(note, kind, template_dirs=args.template_dir)
+    data = exporter.export(note, template_dirs=args.template_dir)
     if args.output:
         write_atomic(args.output, data)
     else:
@@ -135,6 +156,27 @@ def cmd_render(args: argparse.Namespace) -> int:
               f"session notes {'are' if pending != 1 else 'is'} {where}; review them with: "
               f"rapportnotes review {args.session}", file=sys.stderr)
     return 0
+
+
+_FHIR_OPTIONS = ("fhir_version", "timezone", "patient_reference", "practitioner_reference",
+                 "fhir_attachment", "fhir_document_type")
+
+
+def _configured(kind: str, args: argparse.Namespace) -> Exporter | None:
+    """The FHIR exporter built from its options; None for every other kind (the registry's
+    instance is used). A FHIR option with another kind is a mistake, not ignored."""
+    given = [o for o in _FHIR_OPTIONS if getattr(args, o) is not None]
+    if kind != "fhir":
+        if given:
+            raise ExportError(f"--{given[0].replace('_', '-')} only applies to --to fhir")
+        return None
+    from ..exporters.fhir import FhirExporter
+
+    return FhirExporter(args.fhir_version or "R4B", timezone=args.timezone,
+                        patient_reference=args.patient_reference,
+                        practitioner_reference=args.practitioner_reference,
+                        attachment=args.fhir_attachment or "html",
+                        document_type=args.fhir_document_type or "11506-3")
 
 
 def _load_policy(path: str) -> object:
@@ -163,7 +205,7 @@ def _output_kind(args: argparse.Namespace) -> str:
     suffix = out.suffix.lstrip(".").lower()
     if not suffix:
         raise ExportError(f"{out}: no extension to tell the output kind; add one (.md, .txt, "
-                          ".html, .docx, .pdf) or give --to")
+                          ".html, .docx, .pdf, .json for FHIR) or give --to")
     from ..exporters import exporter_for_extension
 
     return exporter_for_extension(suffix) or suffix  # unknown: the registry's error lists all

@@ -133,3 +133,17 @@ def test_json_schema_is_generated_and_strict():
     assert set(schema["required"]) == {"client", "clinician", "session"}
     client = schema["$defs"]["Client"]
     assert client["required"] == ["id"]
+
+
+def test_a_dumped_session_reads_back_and_a_wrong_duration_is_refused(minimal):
+    """model_dump carries the derived duration; validating the dump must give the same
+    session, and a duration that disagrees with the times is an error, not ignored."""
+    import pydantic
+
+    obs = SessionObservation.model_validate(minimal)
+    dumped = obs.model_dump(mode="json")
+    assert dumped["session"]["duration_minutes"] == 50
+    assert SessionObservation.model_validate(dumped) == obs
+    dumped["session"]["duration_minutes"] = 45
+    with pytest.raises(pydantic.ValidationError, match="duration_minutes is derived"):
+        SessionObservation.model_validate(dumped)
