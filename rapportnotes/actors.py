@@ -131,6 +131,20 @@ _SKIP = frozenset({"the", "this", "a", "an", "then", "later", "also", "both", "i
                    "who", "that", "each", "time", "every"})
 
 
+_LOOK = 16
+"""Words of a clause read to find its subject: the first content word decides, after at
+most a few skipped ones ("Then the client …"); a clause with more is read whole."""
+
+
+def _first_words(text: str) -> list[str]:
+    out = []
+    for m in _WORD.finditer(text):
+        out.append(m.group(0))
+        if len(out) == _LOOK:
+            break
+    return out
+
+
 def _subject_of(text: str, names: dict[str, str] | None = None) -> tuple[str, str] | None:
     """The subject at the start of a clause: its first content word, when that is an actor.
 
@@ -141,10 +155,26 @@ def _subject_of(text: str, names: dict[str, str] | None = None) -> tuple[str, st
     reviewed…" the client is the subject that counts.
     """
     text = text.replace("+", " and ").replace("&", " and ")
-    words = [m.group(0) for m in _WORD.finditer(text)]
+    words = _first_words(text)
     if words and words[0].lower() in _SUBORDINATORS and "," in text:
-        words = [m.group(0) for m in _WORD.finditer(text[text.index(",") + 1:])]
+        text = text[text.index(",") + 1:]
+        words = _first_words(text)
+    found = _scan(words, names, truncated=len(words) == _LOOK)
+    if found is _MORE:  # the decision needs words past the first _LOOK
+        found = _scan([m.group(0) for m in _WORD.finditer(text)], names, truncated=False)
+    return found  # type: ignore[return-value]
+
+
+_MORE = ("more", "")
+
+
+def _scan(words: list[str], names: dict[str, str] | None, *, truncated: bool
+          ) -> tuple[str, str] | None:
+    """:func:`_subject_of` over ``words``; ``_MORE`` when ``words`` is a truncated list and
+    the answer depends on what was cut off."""
     for i, raw in enumerate(words):
+        if truncated and i + 1 >= len(words):
+            return _MORE
         word = raw.lower()
         base = word.removesuffix("'s").removesuffix("’s")
         if base in _SKIP or word in _POSSESSIVE:
@@ -159,6 +189,8 @@ def _subject_of(text: str, names: dict[str, str] | None = None) -> tuple[str, st
         if base in CLIENT_WORDS:
             return ("client", base)
         if base in THERAPIST_WORDS and word == base:
+            if nxt in ("and", "&") and truncated:
+                return _MORE  # "writer and pt …": the rest of the clause decides
             if nxt in ("and", "&") and i + 2 < len(words):
                 other = _subject_of(" ".join(words[i + 2:]), names)
                 if other is not None and other[0] in ("client", "role"):
@@ -172,7 +204,7 @@ def _subject_of(text: str, names: dict[str, str] | None = None) -> tuple[str, st
                                         or nxt == "group")):
             return ("group", word)
         return None
-    return None
+    return _MORE if truncated else None
 
 
 def _clause_subject(clause: str, names: dict[str, str] | None = None

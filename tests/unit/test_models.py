@@ -147,3 +147,20 @@ def test_a_dumped_session_reads_back_and_a_wrong_duration_is_refused(minimal):
     dumped["session"]["duration_minutes"] = 45
     with pytest.raises(pydantic.ValidationError, match="duration_minutes is derived"):
         SessionObservation.model_validate(dumped)
+
+
+def test_trusted_cue_is_the_validated_cue():
+    """Cue.trusted (the extractor's fast constructor) builds what validation builds: the
+    same equality, hash, dump and key order; unknown or missing fields are refused."""
+    from rapportnotes.cues import Cue
+
+    values = dict(label="engagement.participation", category="engagement",
+                  subtype="participation", text="joined in", start_char=3, end_char=12,
+                  sentence="Pt joined in.", actor="client", is_finding=True, source="x")
+    fast, checked = Cue.trusted(values), Cue(**values)
+    assert fast == checked and hash(fast) == hash(checked)
+    assert fast.model_dump_json() == checked.model_dump_json()
+    with pytest.raises(TypeError, match="missing"):
+        Cue.trusted({k: v for k, v in values.items() if k != "label"})
+    with pytest.raises(TypeError, match="unknown"):
+        Cue.trusted({**values, "colour": "red"})
