@@ -78,6 +78,16 @@ class Cue(BaseModel):
         object.__setattr__(obj, "__pydantic_private__", None)
         return obj
 
+    def updated(self, values: dict[str, object]) -> Cue:
+        """This cue with ``values`` set, in place; only for a Cue just built by
+        :meth:`trusted` that nobody else holds yet (the extractor completing its own rule
+        cues with the model's confidence). Everyone else: ``model_copy(update=...)``."""
+        if not values.keys() <= _TEMPLATE.keys():
+            raise TypeError("Cue.updated: unknown field")
+        self.__dict__.update(values)
+        self.__pydantic_fields_set__.update(values)
+        return self
+
 
 _TEMPLATE: dict[str, object] = {
     name: None if field.is_required() else field.default

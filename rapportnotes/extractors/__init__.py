@@ -334,7 +334,8 @@ class CueExtractor:
             clause[t][c] = p.get(ready[t].cues[c].label, 0.0)
         for t, r in enumerate(ready):
             yield unite(r.cues, r.sentences, per_text[t], model.params, source=r.tag,
-                        roster=_ANYONE, excluded=r.excluded, clause_probs=clause[t])
+                        roster=_ANYONE, excluded=r.excluded, clause_probs=clause[t],
+                        owned=True)
 
     __call__ = extract
 

@@ -232,8 +232,11 @@ def unite(rule_cues: Sequence[Cue], sentences: Sequence[tuple[int, int, str]],
           probs: Sequence[Row], params: UniteParams, *,
           source: str | None, roster: Roster,
           excluded: Sequence[tuple[int, int, tuple[str, ...]]] = (),
-          clause_probs: Sequence[float | None] = ()) -> list[Cue]:
+          clause_probs: Sequence[float | None] = (), owned: bool = False) -> list[Cue]:
     """Rule cues vetted and complemented by the model (see the module docstring).
+
+    ``owned``: the caller made ``rule_cues`` for this call and holds no other reference
+    (the extractor), so they are completed in place instead of copied.
 
     ``sentences`` are (start, end, text) in the coordinates of the cues; ``probs`` align
     with them; ``excluded`` are the exclusion-rule matches (start, end, labels or
@@ -270,7 +273,8 @@ def unite(rule_cues: Sequence[Cue], sentences: Sequence[tuple[int, int, str]],
             else:
                 update["is_finding"] = False
                 update["vetoed"] = True
-        out.append(Cue.trusted({**cue.__dict__, **update}))
+        out.append(cue.updated(update) if owned else
+                   Cue.trusted({**cue.__dict__, **update}))
     for k, ((start, _end, text), p) in enumerate(zip(sentences, probs, strict=True)):
         for label, prob in p.above(params.add):
             if prob < params.add or (k, label) in found or label not in LABEL_INFO \

@@ -110,10 +110,10 @@ _INDEX: weakref.WeakKeyDictionary[Doc, tuple[Any, dict[tuple[int, int, int], Any
 
 
 def context_of(doc: Doc, start: int, end: int, label: int) -> dict[str, Any] | None:
-    """The context of the cue span (token ``start``..``end``, label id ``label``) of ``doc``;
-    None when the component did not see it. The extractor reads it here directly:
-    ``span._.rapport_context`` builds an Underscore object per access, which costs more than
-    the lookup."""
+    """The context of the cue span (token ``start``..``end``, label id ``label``) of ``doc``
+    (a shared dict: read, never change it); None when the component did not see it. The
+    extractor reads it here directly: ``span._.rapport_context`` builds an Underscore
+    object per access, which costs more than the lookup."""
     rows = doc.user_data.get(_ROWS_KEY)
     if rows is None:
         return None
@@ -123,15 +123,26 @@ def context_of(doc: Doc, start: int, end: int, label: int) -> dict[str, Any] | N
     row = cached[1].get((start, end, label))
     if row is None:
         return None
-    bits = row[3]
-    ctx: dict[str, Any] = {name: bool(bits >> i & 1) for i, name in enumerate(MODIFIERS)}
-    ctx["experiencer"] = row[4]
-    ctx["is_finding"] = is_finding(doc.vocab.strings[label], ctx)
+    key = (row[3], row[4], label)
+    ctx = _CONTEXTS.get(key)
+    if ctx is None:
+        bits = row[3]
+        ctx = {name: bool(bits >> i & 1) for i, name in enumerate(MODIFIERS)}
+        ctx["experiencer"] = row[4]
+        ctx["is_finding"] = is_finding(doc.vocab.strings[label], ctx)
+        if len(_CONTEXTS) < 65536:
+            _CONTEXTS[key] = ctx
     return ctx
 
 
+_CONTEXTS: dict[tuple[int, str, int], dict[str, Any]] = {}
+"""Context dicts by (modifier bits, experiencer, label id): a few hundred distinct ones.
+Shared, so read-only: :func:`context_of`'s callers must not change them."""
+
+
 def _get_context(span: Span) -> dict[str, Any] | None:
-    return context_of(span.doc, span.start, span.end, span.label)
+    ctx = context_of(span.doc, span.start, span.end, span.label)
+    return None if ctx is None else dict(ctx)  # the user's own copy
 
 
 if not Span.has_extension("rapport_context"):

@@ -164,3 +164,16 @@ def test_trusted_cue_is_the_validated_cue():
         Cue.trusted({k: v for k, v in values.items() if k != "label"})
     with pytest.raises(TypeError, match="unknown"):
         Cue.trusted({**values, "colour": "red"})
+
+
+def test_updated_sets_fields_in_place_and_refuses_unknown_ones():
+    from rapportnotes.cues import Cue
+
+    cue = Cue.trusted(dict(label="engagement.participation", category="engagement",
+                           subtype="participation", text="t", start_char=0, end_char=1,
+                           sentence="t", is_finding=True))
+    same = cue.updated({"confidence": 0.8, "vetoed": True})
+    assert same is cue and cue.confidence == 0.8 and cue.vetoed
+    assert {"confidence", "vetoed"} <= cue.model_fields_set
+    with pytest.raises(TypeError, match="unknown"):
+        cue.updated({"colour": "red"})
