@@ -66,6 +66,10 @@ CLINICAL_SHORTHAND = ("c/o", "w/o", "w/", "f/u", "h/o", "s/p", "d/t", "b/c", "r/
 _SENT_CHARS = [".", "!", "?", "\n", "\n\n", "\n\n\n", " \n", "\n ", "…", "։", "؟", "。", "！", "？"]
 #: Longest text handed to spaCy at once; longer texts are cut at paragraph/line breaks.
 CHUNK_CHARS = 100_000
+HOLD_CHARS = 500_000
+"""At most about this much text is in the pipeline or waiting for the model at once: a
+batch of short notes is far below it; a long text is worked through in a few chunks at a
+time, so peak memory does not grow with the length of one text."""
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -211,8 +215,13 @@ def _clause_orths(chunks: list[tuple[Doc, int, Any]], cue: Cue,
 
 @dataclass
 class _Ready:
-    """A text whose docs are all in: waiting for one batched model call."""
+    """One doc of a text (a text has one per chunk), waiting for one batched model call.
 
+    Docs are united one by one — every rule of the union is local to a sentence and a
+    sentence never spans two docs — so a long text's docs are let go as they are done
+    instead of being held until its last chunk."""
+
+    last: bool  # the text's last doc: its cues are complete after this one
     cues: list[Cue]
     sentences: list[tuple[int, int, str]]
     tag: str | None
@@ -235,6 +244,7 @@ class CueExtractor:
         from .classifier import SentenceModel, default_model_path
 
         self.nlp: Language = build_pipeline(base)
+        self._base = base
         self.spans_key = self.nlp.get_pipe("rapport_cues").spans_key
         path = default_model_path() if model is _SHIPPED else model
         # the model scores this pipeline's tokens (the training tool uses its tokenizer too)
@@ -253,8 +263,18 @@ class CueExtractor:
         ``source`` tags every cue; ``sources`` (one per text) tags each text's cues, e.g.
         with the field path it came from. Batches are where the components are fast: one
         call over all of a note's fields beats one :meth:`extract` per field.
+
+        With ``n_process > 1`` each worker runs the whole extraction (pipeline, sentence
+        model, Cue building) on batches of ``batch_size`` texts and sends back plain cue
+        values: handing spaCy's ``n_process`` only the pipeline left two thirds of the
+        work in this process and serialised every Doc back to it (5x slower than one
+        process). At most ``2 * n_process`` batches are in flight, so memory stays
+        bounded on a long input.
         """
         tags = None if sources is None else list(sources)
+        if n_process > 1:
+            yield from self._pipe_workers(texts, batch_size, n_process, source, tags)
+            return
         originals: dict[int, str] = {}
         meta: list[tuple[int, int, bool]] = []  # per chunk: text index, offset, is last
         pieces_text: dict[int, str] = {}  # per chunk still in the pipeline: its text
@@ -272,36 +292,45 @@ class CueExtractor:
                     meta.append((i, offset, j == len(pieces) - 1))
                     yield piece
 
-        current: list[Cue] = []
-        sentences: list[tuple[int, int, str]] = []
-        excluded: list[tuple[int, int, tuple[str, ...]]] = []
-        orths: list[Any] = []
-        chunks: list[tuple[Doc, int, Any]] = []
+        current: list[Cue] = []  # the cues of the text being read (its docs so far)
         ready: list[_Ready] = []
-        docs = self.nlp.pipe(chunked(), batch_size=batch_size, n_process=n_process)
+        ready_texts = held = 0
+        docs = (doc for group in _groups(chunked(), batch_size, HOLD_CHARS)
+                for doc in self.nlp.pipe(group, batch_size=len(group)))
         for n, doc in enumerate(docs):
             i, offset, last = meta[n]
             tag = tags[i] if tags is not None else source
-            sents, sent_orths, doc_orth = _sentence_table(doc, offset, pieces_text.pop(n))
-            current.extend(_doc_cues(doc, originals[i], offset, tag, self.spans_key, sents))
-            if self.model is not None:
-                sentences.extend(sents)
-                orths.extend(sent_orths)
-                excluded.extend((offset + s, offset + e, names)
-                                for s, e, names in doc.user_data.get(EXCLUDED_KEY, ()))
-                chunks.append((doc, offset, doc_orth))
+            piece = pieces_text.pop(n)
+            sents, sent_orths, doc_orth = _sentence_table(doc, offset, piece)
+            cues = _doc_cues(doc, originals[i], offset, tag, self.spans_key, sents)
             if last:
                 del originals[i]
-                if self.model is None:
+            if self.model is None:
+                current.extend(cues)
+                if last:
                     yield sorted(current, key=_order)
-                else:
-                    ready.append(_Ready(current, sentences, tag, excluded, orths, chunks))
-                    if len(ready) >= batch_size:
-                        yield from self._unite(ready)
-                        ready = []
-                current, sentences, excluded, orths, chunks = [], [], [], [], []
+                    current = []
+                continue
+            excluded = [(offset + s, offset + e, names)
+                        for s, e, names in doc.user_data.get(EXCLUDED_KEY, ())]
+            ready.append(_Ready(last, cues, sents, tag, excluded, sent_orths,
+                                [(doc, offset, doc_orth)]))
+            ready_texts += last
+            held += len(piece)
+            if ready_texts >= batch_size or held >= HOLD_CHARS:
+                yield from self._finish(ready, current)
+                ready, ready_texts, held = [], 0, 0
         if ready:
-            yield from self._unite(ready)
+            yield from self._finish(ready, current)
+
+    def _finish(self, ready: list[_Ready], current: list[Cue]) -> Iterator[list[Cue]]:
+        """Unite ``ready`` and yield each text completed by it; the cues of a text whose
+        last doc is still to come stay in ``current`` (changed in place)."""
+        for r, united in zip(ready, self._unite(ready), strict=True):
+            current.extend(united)
+            if r.last:
+                yield list(current)
+                current.clear()
 
     def _unite(self, ready: list[_Ready]) -> Iterator[list[Cue]]:
         """One model call over the sentences of many texts, a second one over the clauses
@@ -337,7 +366,97 @@ class CueExtractor:
                         roster=_ANYONE, excluded=r.excluded, clause_probs=clause[t],
                         owned=True)
 
+    def _pipe_workers(self, texts: Iterable[str], batch_size: int, n_process: int,
+                      source: str | None, tags: list[str | None] | None
+                      ) -> Iterator[list[Cue]]:
+        import collections
+        import multiprocessing as mp
+        import threading
+
+        # fork (Linux) hands the workers this extractor as it is; elsewhere, or when this
+        # process runs threads (fork would copy their locks), each worker builds its own
+        forking = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+        ctx = mp.get_context("fork" if forking else "spawn")
+        model_path = None if self.model is None else str(self.model.path)
+        global _INHERITED
+        _INHERITED = self if forking else None
+        pending: collections.deque[Any] = collections.deque()
+        try:
+            with ctx.Pool(n_process, initializer=_worker_start,
+                          initargs=(None if forking else (self._base, model_path),)) as pool:
+                for batch in _batches(texts, batch_size, source, tags):
+                    pending.append(pool.apply_async(_worker_run, (batch,)))
+                    while len(pending) >= 2 * n_process:
+                        yield from _rebuilt(pending.popleft().get())
+                while pending:
+                    yield from _rebuilt(pending.popleft().get())
+        finally:
+            _INHERITED = None
+
     __call__ = extract
+
+
+_INHERITED: CueExtractor | None = None
+"""The extractor a forked worker inherits from the process that started it."""
+_WORKER: CueExtractor | None = None
+
+
+def _worker_start(config: tuple[str | None, str | None] | None) -> None:
+    global _WORKER
+    if config is None:
+        _WORKER = _INHERITED
+    else:
+        base, model = config
+        _WORKER = CueExtractor(base, model=model)
+
+
+_FIELDS = tuple(Cue.model_fields)
+
+
+def _worker_run(batch: list[tuple[str, str | None]]) -> list[list[tuple[Any, ...]]]:
+    """One batch in a worker: cue values as tuples in field order (a third of the pickle
+    of dicts, and no pydantic objects crossing the pipe)."""
+    assert _WORKER is not None
+    texts = [t for t, _ in batch]
+    return [[tuple(c.__dict__.values()) for c in cues]
+            for cues in _WORKER.pipe(texts, sources=[s for _, s in batch])]
+
+
+def _rebuilt(results: list[list[tuple[Any, ...]]]) -> Iterator[list[Cue]]:
+    for cues in results:
+        yield [Cue.trusted(dict(zip(_FIELDS, values, strict=True))) for values in cues]
+
+
+def _groups(pieces: Iterable[str], size: int, max_chars: int) -> Iterator[list[str]]:
+    """Pieces in groups of at most ``size`` and (beyond a first piece) ``max_chars``: each
+    group is one pipeline batch."""
+    group: list[str] = []
+    chars = 0
+    for piece in pieces:
+        if group and (len(group) >= size or chars + len(piece) > max_chars):
+            yield group
+            group, chars = [], 0
+        group.append(piece)
+        chars += len(piece)
+    if group:
+        yield group
+
+
+def _batches(texts: Iterable[str], size: int, source: str | None,
+             tags: list[str | None] | None) -> Iterator[list[tuple[str, str | None]]]:
+    """(text, its source tag) in batches; the same input checks as the one-process path."""
+    batch: list[tuple[str, str | None]] = []
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"expected str, got {type(text).__name__}")
+        if tags is not None and i >= len(tags):
+            raise ValueError("sources: fewer items than texts")
+        batch.append((text, tags[i] if tags is not None else source))
+        if len(batch) >= max(size, 1):
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _order(cue: Cue) -> tuple[int, int, str]:

@@ -51,6 +51,42 @@ def test_extractor_pipe_with_two_processes() -> None:
     assert multi == single
 
 
+def test_workers_keep_order_sources_and_input_checks() -> None:
+    """Each worker runs the whole extraction on its batches; results come back in input
+    order with each text's source, and bad input fails as in one process."""
+    import pytest
+
+    ex = CueExtractor()
+    texts = TEXTS * 5
+    tags = [f"field[{i}]" for i in range(len(texts))]
+    single = list(ex.pipe(texts, sources=tags))
+    multi = list(ex.pipe(texts, sources=tags, n_process=2, batch_size=3))
+    assert multi == single and [c.source for cues in multi for c in cues] == [
+        c.source for cues in single for c in cues]
+    assert any(c.source == "field[19]" for c in multi[19])
+    with pytest.raises(TypeError, match="expected str"):
+        list(ex.pipe(["ok", 3], n_process=2))  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="sources"):
+        list(ex.pipe(texts, sources=tags[:2], n_process=2))
+
+
+def test_workers_started_by_spawn_build_their_own_extractor() -> None:
+    """With another thread running, forking would copy its locks: the workers are spawned
+    and build the extractor from its configuration — same cues."""
+    import threading
+
+    ex = CueExtractor()
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        multi = list(ex.pipe(TEXTS, n_process=2, batch_size=2))
+    finally:
+        stop.set()
+        thread.join()
+    assert multi == list(ex.pipe(TEXTS))
+
+
 def test_components_work_in_any_pipeline() -> None:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
@@ -67,3 +103,21 @@ def test_factories_are_entry_points() -> None:
 
     names = {ep.name for ep in entry_points(group="spacy_factories")}
     assert {"rapport_cues", "rapport_context"} <= names
+
+
+def test_a_long_text_is_worked_through_in_parts_with_the_same_cues(monkeypatch) -> None:
+    """A text of many chunks is united doc by doc and its docs let go as they are done
+    (peak memory does not grow with one text's length); the cues are those of holding all
+    of its docs at once."""
+    import rapportnotes.extractors as extractors
+
+    ex = CueExtractor()
+    text = " ".join(TEXTS * 400)  # ~48k characters, one paragraph
+    original = extractors._chunks
+    monkeypatch.setattr(extractors, "_chunks", lambda t, size=2_000: original(t, size))
+    monkeypatch.setattr(extractors, "HOLD_CHARS", 10**9)
+    held = ex.extract(text)  # ~24 docs, all united together
+    monkeypatch.setattr(extractors, "HOLD_CHARS", 5_000)
+    parts = ex.extract(text)  # a few docs at a time
+    assert len(held) > 1000 and parts == held
+    assert [c.start_char for c in parts] == sorted(c.start_char for c in parts)
