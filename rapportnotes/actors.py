@@ -50,7 +50,9 @@ CLIENT_WORDS = frozenset({"client", "pt", "patient", "cl", "clt", "child", "teen
 #: subjects that are other members of a group session (never the client's findings)
 GROUP_WORDS = frozenset({"members", "peers", "participants", "others", "residents",
                          "attendees", "patients"})
-_GROUP_SINGULAR = frozenset({"member", "peer", "participant", "resident", "attendee"})
+_GROUP_SINGULAR = frozenset({"member", "peer", "participant", "resident", "attendee",
+                             "girl", "boy", "child", "kid", "student", "vet", "veteran",
+                             "client", "man", "woman", "person", "teen", "mum", "mom"})
 _PERCEPTION = frozenset({"noted", "noticed", "observed", "saw", "sensed", "felt", "thought",
                          "wondered", "heard", "documented", "reported", "was", "is"})
 _POSSESSIVE = frozenset({"her", "his", "their", "my", "your", "our"})
@@ -109,6 +111,51 @@ class Roster:
             return CANONICAL.get(word, word) in names or (
                 kind == "partner" and "partner" in self.present.values())
         return kind in self.kinds
+
+
+GROUP_MEMBER = "\x00group"
+FOCUS_CLIENT = "\x00client"
+"""Markers in ``Roster.names`` for names read from a group note itself (never role words)."""
+
+_FOCUS = re.compile(
+    r"\b(?i:(?:this\s+)?note\s+(?:is\s+)?for|(?:focus\s+)?(?:student|client|member|child)"
+    r"\s+for\s+(?:this|the)\s+note\s*:?|focus\s+(?:student|client|member|child)\s*:)\s*"
+    r"(?:(?i:vet|member|client|student|pt)\s+)?((?:[A-Z]\.?\s+)?[A-Z][\w'’-]*)"
+    r"|\b([A-Z][\w'’-]*)\s*\((?i:(?:the\s+)?(?:client|focus|identified\s+client))\)")
+_PROPER = re.compile(r"(?<=[a-z,;]\s)([A-Z][a-z'’-]+|[A-Z])\b|(?:^|(?<=[.!?;:]\s)|(?<=\n))"
+                     r"(?:[Mm]ember|[Pp]eer|[Vv]et)\s+([A-Z][a-z'’-]*)\b")
+_INITIAL = re.compile(r"(?<![\w.])([B-HJ-Z])\b(?![.'’]\w)")  # not "I", not the article
+_NOT_A_NAME = frozenset({"i", "writer", "therapist", "client", "pt", "vet", "group",
+                         "member", "mum", "mom", "dad"})
+
+
+def group_note_names(text: str) -> dict[str, str]:
+    """Names read from a group note that says whom it is about ("Note for J (client)",
+    "Focus student for this note: Isla"): the client's name(s) → ``FOCUS_CLIENT``, every
+    other person's first name or initial in the text → ``GROUP_MEMBER``.
+
+    The taxonomy: group members other than the client never produce the client's
+    findings. Without such a declaration nothing is read (a name alone may be the
+    client's own), so individual notes are untouched. Merged into the roster's names.
+    """
+    focus: set[str] = set()
+    for m in _FOCUS.finditer(text):
+        phrase = m.group(1) or m.group(2) or ""
+        focus.update(w.strip(".").lower() for w in phrase.split())
+    focus -= _NOT_A_NAME
+    if not focus:
+        return {}
+    names = {w: FOCUS_CLIENT for w in focus}
+    for m in _PROPER.finditer(text):
+        word = (m.group(1) or m.group(2) or "").lower()
+        if word and word not in names and word not in _NOT_A_NAME and word != "a" \
+                and word not in ROLE_KIND and word not in CLIENT_WORDS \
+                and word not in THERAPIST_WORDS:
+            names[word] = GROUP_MEMBER
+    for m in _INITIAL.finditer(text):
+        word = m.group(1).lower()
+        names.setdefault(word, GROUP_MEMBER)
+    return names
 
 
 @dataclass(frozen=True)
@@ -185,7 +232,12 @@ def _scan(words: list[str], names: dict[str, str] | None, *, truncated: bool
         if base in ROLE_KIND:
             return ("role", base)
         if names and raw[:1].isupper() and base in names:
-            return ("role", names[base])  # a participant named in others_present
+            role = names[base]
+            if role == GROUP_MEMBER:
+                return ("group", base)  # another member, named, in a group note
+            if role == FOCUS_CLIENT:
+                return ("client", base)  # the member the group note is about
+            return ("role", role)  # a participant named in others_present
         if base in CLIENT_WORDS:
             return ("client", base)
         if base in THERAPIST_WORDS and word == base:
@@ -199,7 +251,8 @@ def _scan(words: list[str], names: dict[str, str] | None, *, truncated: bool
         if word in _PRONOUNS:
             return ("pronoun", word)
         if word in GROUP_WORDS or (word in ("another", "several", "two", "three", "some",
-                                            "one", "most", "many", "few", "other")
+                                            "one", "most", "many", "few", "other",
+                                            "different")
                                    and (nxt in GROUP_WORDS or nxt in _GROUP_SINGULAR
                                         or nxt == "group")):
             return ("group", word)

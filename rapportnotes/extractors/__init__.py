@@ -19,6 +19,7 @@ spaCy; ``import rapportnotes`` does not. Nothing here logs or echoes clinical te
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -31,7 +32,7 @@ from spacy.attrs import IDX, LENGTH, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..actors import Roster, attribute_actor, can_carry
+from ..actors import Roster, attribute_actor, can_carry, group_note_names
 from ..cues import Cue
 from ..errors import RapportNotesError
 from .context import ContextAnnotator, context_of, is_finding
@@ -134,8 +135,16 @@ _ANYONE = Roster.unknown()
 applied later, when suggestions are made)."""
 
 
+def _roster_for(text: str) -> Roster:
+    """Who may act in ``text`` before the session is known: anyone named by role, plus
+    the names a group note gives (its client and the other members)."""
+    names = group_note_names(text)
+    return dataclasses.replace(_ANYONE, names=names) if names else _ANYONE
+
+
 def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
-              spans_key: str, sentences: list[tuple[int, int, str]]) -> list[Cue]:
+              spans_key: str, sentences: list[tuple[int, int, str]],
+              roster: Roster = _ANYONE) -> list[Cue]:
     """The rule cues of one doc. ``sentences`` is the doc's sentence table (original
     offsets): a span's sentence is found by bisection, not by ``Span.sent``, which walks
     the doc's tokens back to the sentence start, making a Token object per step."""
@@ -155,7 +164,7 @@ def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
         text = original[start:end]
         k = max(bisect.bisect_right(starts, start) - 1, 0)
         sentence = original[sentences[k][0]:sentences[k][1]].strip() if sentences else ""
-        who = attribute_actor(label, text, sentence, ctx["experiencer"], _ANYONE)
+        who = attribute_actor(label, text, sentence, ctx["experiencer"], roster)
         # values computed here are already of the model's types: built without
         # re-validation (Cue.trusted), which is most of a Cue's cost at this volume
         out.append(Cue.trusted({
@@ -222,6 +231,7 @@ class _Ready:
     instead of being held until its last chunk."""
 
     last: bool  # the text's last doc: its cues are complete after this one
+    roster: Roster
     cues: list[Cue]
     sentences: list[tuple[int, int, str]]
     tag: str | None
@@ -276,6 +286,7 @@ class CueExtractor:
             yield from self._pipe_workers(texts, batch_size, n_process, source, tags)
             return
         originals: dict[int, str] = {}
+        rosters: dict[int, Roster] = {}
         meta: list[tuple[int, int, bool]] = []  # per chunk: text index, offset, is last
         pieces_text: dict[int, str] = {}  # per chunk still in the pipeline: its text
 
@@ -286,6 +297,7 @@ class CueExtractor:
                 if tags is not None and i >= len(tags):
                     raise ValueError("sources: fewer items than texts")
                 originals[i] = text
+                rosters[i] = _roster_for(text)
                 pieces = list(_chunks(_clean(text))) or [(0, "")]
                 for j, (offset, piece) in enumerate(pieces):
                     pieces_text[len(meta)] = piece
@@ -302,9 +314,10 @@ class CueExtractor:
             tag = tags[i] if tags is not None else source
             piece = pieces_text.pop(n)
             sents, sent_orths, doc_orth = _sentence_table(doc, offset, piece)
-            cues = _doc_cues(doc, originals[i], offset, tag, self.spans_key, sents)
+            roster = rosters[i]
+            cues = _doc_cues(doc, originals[i], offset, tag, self.spans_key, sents, roster)
             if last:
-                del originals[i]
+                del originals[i], rosters[i]
             if self.model is None:
                 current.extend(cues)
                 if last:
@@ -313,7 +326,7 @@ class CueExtractor:
                 continue
             excluded = [(offset + s, offset + e, names)
                         for s, e, names in doc.user_data.get(EXCLUDED_KEY, ())]
-            ready.append(_Ready(last, cues, sents, tag, excluded, sent_orths,
+            ready.append(_Ready(last, roster, cues, sents, tag, excluded, sent_orths,
                                 [(doc, offset, doc_orth)]))
             ready_texts += last
             held += len(piece)
@@ -363,7 +376,7 @@ class CueExtractor:
             clause[t][c] = p.get(ready[t].cues[c].label, 0.0)
         for t, r in enumerate(ready):
             yield unite(r.cues, r.sentences, per_text[t], model.params, source=r.tag,
-                        roster=_ANYONE, excluded=r.excluded, clause_probs=clause[t],
+                        roster=r.roster, excluded=r.excluded, clause_probs=clause[t],
                         owned=True)
 
     def _pipe_workers(self, texts: Iterable[str], batch_size: int, n_process: int,

@@ -87,3 +87,46 @@ def test_negation_stops_at_its_phrase(text, label, expected):
 ])
 def test_unseen_phrasings_are_found(text, label):
     assert label in findings(text)
+
+
+# family 4 (groups): a group note that says whom it is about
+@pytest.mark.parametrize("text", [
+    "Anger group, five men. Note is for R (client). P arrived 25 min late and B walked out "
+    "before the break. R was on time and stayed to the end.",
+    "Social skills group. Focus child for this note: Omar. Another boy, Finn, refused the "
+    "turn-taking game and left early. Omar watched quietly.",
+    "DBT skills group, this note is for Dee (client). Member L complained the handouts were "
+    "pointless and cancelled next week.",
+])
+def test_other_named_members_of_a_group_are_not_the_client(text):
+    assert not findings(text)
+
+
+def test_the_focus_client_of_a_group_note_keeps_her_findings():
+    text = ("Relapse-prevention group. This note is for Dee (client). Dee arrived 15 minutes "
+            "late. K left early.")
+    assert findings(text) == {"attendance.late"}
+
+
+def test_group_names_need_a_declaration():
+    """Without 'note for X (client)' a name may be the client's own: untouched."""
+    from rapportnotes.actors import group_note_names
+
+    assert group_note_names("Maria arrived late and said the bus broke down.") == {}
+    names = group_note_names("Note for Dee (client). K left early; Sam stayed.")
+    assert names["dee"] != names["k"] and names["k"] == names["sam"]
+
+
+# family 2: postponing is not deferring to someone; a plan as paperwork
+@pytest.mark.parametrize("text", [
+    "Cognitive screen deferred to next visit because of hearing-aid problems.",
+    "Crisis plan updated and sent to the GP.",
+    "Safety plan completed; copy given to pt.",
+])
+def test_paperwork_and_postponement_are_not_findings(text):
+    assert not findings(text)
+
+
+def test_deferring_to_the_therapist_is_still_deferential():
+    assert "withdrawal.deferential" in findings(
+        "She deferred to me on every choice about the exposure steps.")
