@@ -79,7 +79,9 @@ class Row:
         self._index = index
         #: the row's highest probability: most sentences have no label near a threshold,
         #: and one comparison answers :meth:`above` for them
-        self.peak = float(values.max()) if peak is None and len(values) else (peak or 0.0)
+        if peak is None:
+            peak = float(values.max()) if len(values) else 0.0
+        self.peak = peak
 
     def get(self, label: str, default: float = 0.0) -> float:
         i = self._index.get(label)
