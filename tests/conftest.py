@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import atexit
 import copy
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The warm-start cache of compiled rules (extractors/warmstart.py): one private folder for
+# the whole run (CLI subprocesses inherit it), never the user's ~/.cache.
+if "RAPPORTNOTES_CACHE_DIR" not in os.environ:
+    _CACHE = tempfile.mkdtemp(prefix="rapportnotes-test-cache-")
+    os.environ["RAPPORTNOTES_CACHE_DIR"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "sessions"

@@ -255,6 +255,13 @@ class CueExtractor:
 
         self.nlp: Language = build_pipeline(base)
         self._base = base
+        #: how the rules were made ready: "cache" (warm start, see ``warmstart.py``),
+        #: "compiled" (and cached), or "off" / "lazy" (compiled at the first document)
+        self.start = "lazy"
+        if base is None:
+            from . import warmstart
+
+            self.start = warmstart.prepare(self.nlp)
         self.spans_key = self.nlp.get_pipe("rapport_cues").spans_key
         path = default_model_path() if model is _SHIPPED else model
         # the model scores this pipeline's tokens (the training tool uses its tokenizer too)

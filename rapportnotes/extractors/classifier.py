@@ -194,8 +194,16 @@ def _load_textcat(path: Path, vocab: Any) -> Any:
     if names != ["textcat_multilabel"] or component.get("factory") != "textcat_multilabel":
         return spacy.load(path)
     component.pop("factory")
-    lang = spacy.util.get_lang_class(config["nlp"]["lang"])
-    nlp = lang(vocab=vocab) if vocab is not None else lang()
+    if vocab is not None:
+        # the extraction pipeline's vocab, and an empty tokenizer: building English's
+        # (exceptions, affix regexes) costs ~0.15 s and the extractor never tokenizes with
+        # it; :attr:`SentenceModel.nlp` reads the model's own tokenizer from disk first
+        from spacy.language import Language
+        from spacy.tokenizer import Tokenizer
+
+        nlp = Language(vocab=vocab, create_tokenizer=lambda nlp: Tokenizer(nlp.vocab))
+    else:
+        nlp = spacy.util.get_lang_class(config["nlp"]["lang"])()
     textcat = nlp.add_pipe("textcat_multilabel", config=component)
     textcat.from_disk(path / "textcat_multilabel", exclude=["vocab"])
     return nlp

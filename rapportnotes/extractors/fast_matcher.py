@@ -274,6 +274,9 @@ class FastMatcher:
         #: use the compiled inner loop (``_cmatch``) when it is importable
         self.prefer_c = True
         self._engine: Any = None
+        #: what :meth:`_engine_tables` returned (kept when pickled: a warm start rebuilds
+        #: the C engine from it without walking the groups again)
+        self._tables: tuple[tuple[bytes, ...], int, list[tuple[int, Any]]] | None = None
 
     def add(self, key: int, pattern: list[dict[str, Any]]) -> None:
         """Compile ``pattern``; raise :class:`Unsupported` if it needs the fallback."""
@@ -298,12 +301,14 @@ class FastMatcher:
             self._groups.setdefault(self.strings.add(form), _Group()).add(compiled)
         self._gates = None
         self._engine = None
+        self._tables = None
 
     def add_single(self, key: int, forms: Iterable[int]) -> None:
         """Register a one-token rule matching any of the LOWER hashes ``forms``."""
         for form in forms:
             self._singles.setdefault(form, []).append(key)
         self._engine = None
+        self._tables = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = {slot: getattr(self, slot) for slot in self.__dict__}
@@ -420,7 +425,9 @@ class FastMatcher:
         if not self.prefer_c or _cmatch is None:
             return None
         if self._engine is None:
-            tables, n_cols, regex_cols = self._engine_tables()
+            if self._tables is None:
+                self._tables = self._engine_tables()
+            tables, n_cols, regex_cols = self._tables
             strings = self.strings
             caches = [(col, FormCache(lambda h, r=regex: int(r.search(strings[h]) is not None)))
                       for col, (regex, _cache) in regex_cols]
