@@ -52,7 +52,21 @@ GROUP_WORDS = frozenset({"members", "peers", "participants", "others", "resident
                          "attendees", "patients"})
 _GROUP_SINGULAR = frozenset({"member", "peer", "participant", "resident", "attendee",
                              "girl", "boy", "child", "kid", "student", "vet", "veteran",
-                             "client", "man", "woman", "person", "teen", "mum", "mom"})
+                             "client", "man", "woman", "person", "teen", "mum", "mom",
+                             "men", "women", "people", "lad", "lads", "guy", "guys", "bloke",
+                             "blokes", "fella", "fellas", "player", "players", "athlete",
+                             "athletes", "inmate", "inmates", "prisoner", "prisoners",
+                             "patient", "patients", "parent", "parents", "dad", "father",
+                             "mother", "family", "families", "couple", "couples", "girls",
+                             "boys", "kids", "children", "students", "teens", "youths",
+                             "youth", "lady", "ladies", "gentleman", "gentlemen"})
+#: quantifiers that make a person noun after them someone other than the client
+#: ("another member", "one of the younger men", "two of the lads")
+_OTHERS = frozenset({"another", "several", "two", "three", "four", "some", "one", "most",
+                     "many", "few", "other", "different", "couple"})
+_FILLER = frozenset({"of", "the", "a", "an", "other", "older", "younger", "new", "young",
+                     "old", "newer", "quieter", "louder", "male", "female", "senior",
+                     "junior", "first", "second", "group"})
 _PERCEPTION = frozenset({"noted", "noticed", "observed", "saw", "sensed", "felt", "thought",
                          "wondered", "heard", "documented", "reported", "was", "is"})
 _POSSESSIVE = frozenset({"her", "his", "their", "my", "your", "our"})
@@ -250,12 +264,21 @@ def _scan(words: list[str], names: dict[str, str] | None, *, truncated: bool
             return None if nxt in _PERCEPTION else ("therapist", base)
         if word in _PRONOUNS:
             return ("pronoun", word)
-        if word in GROUP_WORDS or (word in ("another", "several", "two", "three", "some",
-                                            "one", "most", "many", "few", "other",
-                                            "different")
-                                   and (nxt in GROUP_WORDS or nxt in _GROUP_SINGULAR
-                                        or nxt == "group")):
+        if word in GROUP_WORDS:
             return ("group", word)
+        if word in _OTHERS:
+            # a person noun within the next few words: "another member", "one of the
+            # younger men", "a couple of the lads"; "one of the exercises" is not anyone
+            for ahead in words[i + 1:i + 5]:
+                w = ahead.lower()
+                if w in GROUP_WORDS or w in _GROUP_SINGULAR or w == "group" \
+                        or w.removesuffix("s") in _GROUP_SINGULAR:
+                    return ("group", word)
+                if w not in _FILLER:
+                    break
+            else:
+                if truncated and i + 5 > len(words):
+                    return _MORE
         return None
     return _MORE if truncated else None
 

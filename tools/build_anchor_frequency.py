@@ -22,6 +22,10 @@ OUT = Path(__file__).resolve().parent.parent / "rapportnotes" / "extractors" / "
 
 
 def main() -> int:
+    import os
+
+    # compile the rules here (a warm-start cache would skip the lookups recorded below)
+    os.environ["RAPPORTNOTES_CACHE_DIR"] = ""
     from rapportnotes.extractors import CueExtractor, anchored
 
     anchored._SHIPPED = {}  # ask the full table for every form, and record which

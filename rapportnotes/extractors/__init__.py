@@ -384,7 +384,7 @@ class CueExtractor:
         for t, r in enumerate(ready):
             yield unite(r.cues, r.sentences, per_text[t], model.params, source=r.tag,
                         roster=r.roster, excluded=r.excluded, clause_probs=clause[t],
-                        owned=True)
+                        owned=True, floor=model.floor)
 
     def _pipe_workers(self, texts: Iterable[str], batch_size: int, n_process: int,
                       source: str | None, tags: list[str | None] | None

@@ -58,6 +58,11 @@ class UniteParams:
     """A rule finding is vetoed only when, besides its own label being below ``vet``, no
     label of its category reaches ``vet_sentence`` in the sentence (the model may know
     the sentence holds a cue of that kind and only disagree on the subtype)."""
+    lift: float = 0.0
+    """A label the model adds must score at least ``lift`` above what the model gives a
+    sentence with no known words (its bias, :attr:`SentenceModel.floor`): a bag of words
+    with nothing it learnt from — a sign-off "Best, Ellis", a name — otherwise returns
+    the bias for every label, which for a dozen labels is above ``add``."""
 
 
 def default_model_path() -> Path | None:
@@ -120,6 +125,8 @@ class SentenceModel:
         self._logistic = layers["logistic"]
         self.labels: tuple[str, ...] = tuple(tc.labels)
         self._index = {label: i for i, label in enumerate(self.labels)}
+        #: the probabilities of a sentence none of whose n-grams the model knows
+        self.floor: Row = self.score_orths([np.zeros(0, dtype="uint64")])[0]
 
     def score_orths(self, sequences: Sequence[Any]) -> list[Row]:
         """Label probabilities for each sequence of ORTH ids (uint64 arrays).
@@ -224,6 +231,11 @@ def _default_experiencer(label: str) -> str:
     return "therapist" if "therapist" in LABEL_INFO[label].actors else "client"
 
 
+MIN_WORDS = 3
+"""Fewest words (two letters or more) a sentence needs for the model to add a label the
+rules did not find: "Hello Priyanka," or "Cheers, Liam" gives a bag of words nothing to
+go on (on the dev split the gate removes no right finding)."""
+_WORDS = re.compile(r"[^\W\d_]{2,}")
 _CLAUSE_END = re.compile(r"[;:.!?\n]")
 
 
@@ -242,8 +254,12 @@ def unite(rule_cues: Sequence[Cue], sentences: Sequence[tuple[int, int, str]],
           probs: Sequence[Row], params: UniteParams, *,
           source: str | None, roster: Roster,
           excluded: Sequence[tuple[int, int, tuple[str, ...]]] = (),
-          clause_probs: Sequence[float | None] = (), owned: bool = False) -> list[Cue]:
+          clause_probs: Sequence[float | None] = (), owned: bool = False,
+          floor: Row | None = None) -> list[Cue]:
     """Rule cues vetted and complemented by the model (see the module docstring).
+
+    ``floor``: the model's probabilities for a sentence with no known words (see
+    :attr:`UniteParams.lift`).
 
     ``owned``: the caller made ``rule_cues`` for this call and holds no other reference
     (the extractor), so they are completed in place instead of copied.
@@ -290,6 +306,10 @@ def unite(rule_cues: Sequence[Cue], sentences: Sequence[tuple[int, int, str]],
             if prob < params.add or (k, label) in found or label not in LABEL_INFO \
                     or (k, label) in ruled_out or (k, label.partition(".")[0]) in ruled_out:
                 continue
+            if floor is not None and prob - floor.get(label, 0.0) < params.lift:
+                continue  # the sentence's words say nothing about this label
+            if len(_WORDS.findall(text)) < MIN_WORDS:
+                continue  # a sign-off, a name, a heading: too little to infer from
             stripped = text.strip()
             lead = len(text) - len(text.lstrip())
             who = attribute_actor(label, stripped, stripped, _default_experiencer(label),

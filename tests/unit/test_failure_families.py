@@ -130,3 +130,34 @@ def test_paperwork_and_postponement_are_not_findings(text):
 def test_deferring_to_the_therapist_is_still_deferential():
     assert "withdrawal.deferential" in findings(
         "She deferred to me on every choice about the exposure steps.")
+
+
+# family 4 (groups): someone other than the client, named only by a quantifier
+@pytest.mark.parametrize("text", [
+    "Relapse prevention group, 9 present. One of the older lads walked out twenty minutes "
+    "before the end.",
+    "Two of the mothers said the group runs far too late for school nights.",
+    "Another participant gave one-word answers all evening.",
+    "A couple of the players rolled their eyes at the breathing drill.",
+])
+def test_a_quantified_other_person_is_a_group_member(text):
+    assert not findings(text)
+
+
+def test_a_quantifier_before_a_thing_is_not_a_person():
+    # "one of the worksheets" names no one: the subject stays the client's
+    assert "confrontation.complaint_activities" in findings(
+        "Pt said one of the worksheets was pointless and a waste of her evening.")
+
+
+# family 3: an MSE's speech and eye-contact fields describe symptoms, not the alliance
+@pytest.mark.parametrize("text", [
+    "Speech sparse and low in volume; mood 'rubbish'; affect constricted.",
+    "Eye contact throughout the interview was fleeting, in keeping with her low mood.",
+])
+def test_mse_speech_and_eye_contact_are_symptoms(text):
+    assert not findings(text)
+
+
+def test_positive_eye_contact_is_still_engagement():
+    assert "engagement.nonverbal" in findings("Good eye contact and an open posture today.")
