@@ -112,6 +112,9 @@ class Roster:
                 for m in re.finditer(r"\b[A-Z][a-zà-ÿ]+\b", other):
                     if m.group(0).lower() not in ROLE_KIND:
                         names[m.group(0).lower()] = roles[0]
+        for _path, text in obs.free_text_fields():  # names the notes themselves declare
+            for name, role in text_names(text).items():
+                names.setdefault(name, role)
         kinds = set(present.values()) | _KIND_FOR_PARTICIPANTS.get(
             obs.session.participants or "", set())
         return cls(present=present, kinds=frozenset(kinds), names=names)
@@ -170,6 +173,60 @@ def group_note_names(text: str) -> dict[str, str]:
         word = m.group(1).lower()
         names.setdefault(word, GROUP_MEMBER)
     return names
+
+
+_ROLE_ALT = "|".join(sorted(ROLE_KIND, key=len, reverse=True))
+_NAME = r"([A-Z][a-zà-ÿ'’-]+)"
+#: "wife Sharon", "her mom Lisa", "their partner Morgan" (a role word right before a name)
+_ROLE_THEN_NAME = re.compile(rf"\b(?i:{_ROLE_ALT})\s+{_NAME}\b")
+#: "Sharon (wife)", "Lisa (client's mother)", "Ada (wife; IC Femi)", "Alan (partner of …"
+_NAME_THEN_ROLE = re.compile(
+    rf"\b{_NAME}\s*\((?i:\s*(?:the\s+)?(?:client|pt|cl|her|his|their)?['’]?s?\s*"
+    rf"({_ROLE_ALT}))\b")
+#: "Partner (Tom)", "spouse (Renee)"
+_ROLE_PAREN_NAME = re.compile(rf"\b(?i:({_ROLE_ALT}))\s*\(\s*{_NAME}\s*[);,]")
+#: "IC: Bea", "IC is Joanne", "identified client Elise"
+_IC_NAME = re.compile(rf"\b(?:IC|I\.C\.|(?i:identified\s+client))\s*(?::|\s+is|=)?\s*{_NAME}")
+#: "Dani is my ongoing individual client"
+_NAME_IS_CLIENT = re.compile(
+    rf"\b{_NAME}\s+is\s+(?i:(?:my|our|the|this\s+writer['’]s)\s+(?:[a-z-]+\s+){{0,2}}"
+    r"(?:client|patient|identified\s+client))\b")
+_CALENDAR = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                       "sunday", "january", "february", "march", "april", "may", "june",
+                       "july", "august", "september", "october", "november", "december",
+                       "today", "and", "or", "the"})
+
+
+def participant_names(text: str) -> dict[str, str]:
+    """First names a note gives its participants: "wife Sharon" → partner's role word,
+    "Sharon (wife)", and "Dani is my client" → ``FOCUS_CLIENT``. Later clauses that name
+    Sharon are then Sharon's, not the client's ("Sharon complained about the time")."""
+    names: dict[str, str] = {}
+    for m in _NAME_IS_CLIENT.finditer(text):
+        names[m.group(1).lower()] = FOCUS_CLIENT
+    for m in _ROLE_THEN_NAME.finditer(text):
+        role = m.group(0).split()[0].lower()
+        names.setdefault(m.group(1).lower(), role)
+    for m in _IC_NAME.finditer(text):
+        names[m.group(1).lower()] = FOCUS_CLIENT
+    for m in _NAME_THEN_ROLE.finditer(text):
+        names.setdefault(m.group(1).lower(), m.group(2).lower())
+    for m in _ROLE_PAREN_NAME.finditer(text):
+        names.setdefault(m.group(2).lower(), m.group(1).lower())
+    return {name: role for name, role in names.items()
+            if name not in _NOT_A_NAME and name not in ROLE_KIND and name not in _CALENDAR
+            and name not in CLIENT_WORDS and name not in THERAPIST_WORDS}
+
+
+def text_names(text: str) -> dict[str, str]:
+    """Every name → role the text itself declares (group notes and participants)."""
+    names = participant_names(text)
+    names.update(group_note_names(text))
+    return names
+
+
+NO_OTHER_ACTOR = "no other actor in the clause"
+"""The evidence of the default attribution (the client, for want of another subject)."""
 
 
 @dataclass(frozen=True)
@@ -297,8 +354,8 @@ def _clause_subject(clause: str, names: dict[str, str] | None = None
     return _subject_of(clause, names)
 
 
-def subject_before(text: str, sentence: str, names: dict[str, str] | None = None
-                   ) -> tuple[str, str] | None:
+def subject_before(text: str, sentence: str, names: dict[str, str] | None = None,
+                   *, pronouns: bool = False) -> tuple[str, str] | None:
     """The subject of the clause holding the phrase ``text``: ('role', w), ('client', w) or
     ('therapist', w), or None when the clause does not name one.
 
@@ -325,19 +382,51 @@ def subject_before(text: str, sentence: str, names: dict[str, str] | None = None
         # nothing before the phrase in its sentence: it may itself start with its subject
         # ("Writer interrupted the cycle")
         found = _subject_of(text, names)
-    return None if found is None or found[0] == "pronoun" else found
+    return None if found is None or (found[0] == "pronoun" and not pronouns) else found
+
+
+_FEMININE = frozenset({"mother", "mom", "mum", "mam", "mommy", "mama", "stepmother", "stepmom",
+                       "grandmother", "grandma", "granny", "nan", "nana", "wife", "girlfriend",
+                       "fiancee", "fiancée", "sister", "daughter", "aunt", "niece"})
+_MASCULINE = frozenset({"father", "dad", "daddy", "papa", "stepfather", "stepdad",
+                        "grandfather", "grandpa", "husband", "boyfriend", "fiance", "fiancé",
+                        "brother", "son", "uncle", "nephew"})
+
+
+def _carried(pronoun: str, previous: str, names: dict[str, str] | None
+             ) -> tuple[str, str] | None:
+    """The participant a clause's pronoun subject stands for: the role or other member the
+    previous sentence opens with ("Mother joined late. She said the time is impossible"),
+    when the pronoun can refer to them; the client and therapist are never carried (a
+    "she" after "Writer asked…" is the client the writer asked)."""
+    prev = _subject_of(previous, names) if previous else None
+    if prev is None or prev[0] not in ("role", "group"):
+        return None
+    if prev[0] == "role":
+        word = prev[1]
+        if (pronoun == "she" and word in _MASCULINE) or (pronoun == "he" and word in _FEMININE) \
+                or pronoun in ("we", "it"):
+            return None
+    elif pronoun != "they":
+        return None  # "Two members left. She stayed": the pronoun is someone else
+    return prev
 
 
 def attribute_actor(label: str, text: str, sentence: str, experiencer: str,
-                    roster: Roster) -> Attribution:
-    """The actor of one cue mention (see the module docstring for the evidence order)."""
+                    roster: Roster, previous: str = "") -> Attribution:
+    """The actor of one cue mention (see the module docstring for the evidence order).
+
+    ``previous`` is the sentence before ``sentence`` in the same text, read only when the
+    cue's clause has a pronoun subject (see :func:`_carried`)."""
     if experiencer == "therapist":
         return Attribution("therapist", None, "therapist reference")
     if experiencer == "third_party":
         return Attribution("third_party", None, "outside the session")
     if "client" not in LABEL_INFO[label].actors:  # a repair strategy, not the therapist's
         return Attribution(experiencer, None, "extractor experiencer")
-    subject = subject_before(text, sentence, roster.names)
+    subject = subject_before(text, sentence, roster.names, pronouns=True)
+    if subject is not None and subject[0] == "pronoun":
+        subject = _carried(subject[1], previous, roster.names)
     if subject is not None and subject[0] == "therapist":
         return Attribution("therapist", None, f"subject '{subject[1]}' of the clause")
     if subject is not None and subject[0] == "group":
@@ -361,4 +450,4 @@ def attribute_actor(label: str, text: str, sentence: str, experiencer: str,
         return Attribution(kind, None, "caregiver reference")
     if subject is not None:
         return Attribution("client", None, f"subject '{subject[1]}' of the clause")
-    return Attribution("client", None, "no other actor in the clause")
+    return Attribution("client", None, NO_OTHER_ACTOR)

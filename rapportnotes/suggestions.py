@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .actors import Roster, attribute_actor, can_carry
+from .actors import NO_OTHER_ACTOR, ROLE_KIND, Attribution, Roster, attribute_actor, can_carry
 from .cues import Cue
 from .models import Actor, SessionObservation
 from .taxonomy import LABEL_INFO
@@ -102,8 +102,15 @@ def attribute(cue: Cue, obs: SessionObservation) -> tuple[Actor, str | None, str
     The same attribution as at extraction (``actors.attribute``), now with the session's
     roster: a role word for someone the session does not list as present is a third party.
     """
-    who = attribute_actor(cue.label, cue.text, cue.sentence, cue.experiencer,
-                          Roster.of_session(obs))
+    roster = Roster.of_session(obs)
+    who = attribute_actor(cue.label, cue.text, cue.sentence, cue.experiencer, roster)
+    if who.evidence == NO_OTHER_ACTOR and cue.actor in ("caregiver", "partner", "family") \
+            and cue.actor_role in ROLE_KIND:
+        # extraction read the participant from the sentence before ("Mother joined. She
+        # said…"), which the cue does not carry: keep that person, if the session has them
+        role = cue.actor_role
+        who = Attribution(ROLE_KIND[role], role, "the participant of the sentence before") \
+            if roster.has(role) else Attribution("third_party", role, "not listed as present")
     if not can_carry(cue.label, who.actor):
         return None
     return who.actor, who.role, who.evidence  # type: ignore[return-value]

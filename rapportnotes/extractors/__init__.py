@@ -32,7 +32,7 @@ from spacy.attrs import IDX, LENGTH, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..actors import Roster, attribute_actor, can_carry, group_note_names
+from ..actors import Roster, attribute_actor, can_carry, text_names
 from ..cues import Cue
 from ..errors import RapportNotesError
 from .context import ContextAnnotator, context_of, is_finding
@@ -138,7 +138,7 @@ applied later, when suggestions are made)."""
 def _roster_for(text: str) -> Roster:
     """Who may act in ``text`` before the session is known: anyone named by role, plus
     the names a group note gives (its client and the other members)."""
-    names = group_note_names(text)
+    names = text_names(text)
     return dataclasses.replace(_ANYONE, names=names) if names else _ANYONE
 
 
@@ -164,7 +164,8 @@ def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
         text = original[start:end]
         k = max(bisect.bisect_right(starts, start) - 1, 0)
         sentence = original[sentences[k][0]:sentences[k][1]].strip() if sentences else ""
-        who = attribute_actor(label, text, sentence, ctx["experiencer"], roster)
+        previous = sentences[k - 1][2] if sentences and k > 0 else ""
+        who = attribute_actor(label, text, sentence, ctx["experiencer"], roster, previous)
         # values computed here are already of the model's types: built without
         # re-validation (Cue.trusted), which is most of a Cue's cost at this volume
         out.append(Cue.trusted({

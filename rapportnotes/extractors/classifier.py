@@ -313,7 +313,7 @@ def unite(rule_cues: Sequence[Cue], sentences: Sequence[tuple[int, int, str]],
             stripped = text.strip()
             lead = len(text) - len(text.lstrip())
             who = attribute_actor(label, stripped, stripped, _default_experiencer(label),
-                                  roster)
+                                  roster, sentences[k - 1][2] if k > 0 else "")
             category, _, subtype = label.partition(".")
             out.append(Cue(
                 label=label, category=category, subtype=subtype, text=stripped,

@@ -91,3 +91,39 @@ def test_subject_found_past_the_first_words_read():
     assert _subject_of(f"{lead} pt agreed") == ("client", "pt")
     assert _subject_of(" ".join(["the"] * (_LOOK - 2)) + " writer and pt reviewed it") == (
         "client", "pt")
+
+
+# --- names a note gives its participants, and pronouns that stand for them (2026-12-04)
+def test_a_note_can_name_its_participants() -> None:
+    from rapportnotes.actors import FOCUS_CLIENT, participant_names
+
+    assert participant_names("Joint session: IC is Priya, husband Arjun attending.") == {
+        "priya": FOCUS_CLIENT, "arjun": "husband"}
+    assert participant_names("Gemma (client's sister) sat in; Partner (Luis) joined later.") \
+        == {"gemma": "sister", "luis": "partner"}
+    assert participant_names("Seen with her mother on Tuesday.") == {}
+
+
+def test_a_named_participant_acts_for_themself() -> None:
+    from rapportnotes import extract_cues
+
+    text = ("IC is Priya; husband Arjun attending. Arjun said the evening slot is impossible "
+            "with his shifts.")
+    (cue,) = [c for c in extract_cues(text) if c.label == "confrontation.complaint_parameters"]
+    assert (cue.actor, cue.actor_role, cue.is_finding) == ("partner", "husband", True)
+
+
+def test_a_pronoun_stands_for_the_participant_named_just_before() -> None:
+    from rapportnotes.actors import Roster, attribute_actor
+
+    anyone = Roster.unknown()
+    label = "confrontation.complaint_parameters"
+    sentence = "She said the Thursday slot clashes with school pickup."
+    who = attribute_actor(label, "Thursday slot clashes", sentence, "client", anyone,
+                          "Grandmother came in with him today.")
+    assert who.actor == "caregiver"
+    # a pronoun that cannot be that person, or after the writer, stays the client's
+    for before in ("Grandfather came in with him today.", "Writer asked about the times."):
+        who = attribute_actor(label, "Thursday slot clashes", sentence, "client", anyone,
+                              before)
+        assert who.actor == "client", before
