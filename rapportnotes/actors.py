@@ -419,7 +419,14 @@ def attribute_actor(label: str, text: str, sentence: str, experiencer: str,
     ``previous`` is the sentence before ``sentence`` in the same text, read only when the
     cue's clause has a pronoun subject (see :func:`_carried`)."""
     if experiencer == "therapist":
-        return Attribution("therapist", None, "therapist reference")
+        if "therapist" not in LABEL_INFO[label].actors:
+            # a client behaviour next to a therapist word: "Pt gave writer one-word answers"
+            # — the clause's own subject, when it names someone, is the actor
+            named = subject_before(text, sentence, roster.names)
+            if named is not None and named[0] in ("client", "role"):
+                experiencer = "client"
+        if experiencer == "therapist":
+            return Attribution("therapist", None, "therapist reference")
     if experiencer == "third_party":
         return Attribution("third_party", None, "outside the session")
     if "client" not in LABEL_INFO[label].actors:  # a repair strategy, not the therapist's

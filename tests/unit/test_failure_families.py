@@ -161,3 +161,36 @@ def test_mse_speech_and_eye_contact_are_symptoms(text):
 
 def test_positive_eye_contact_is_still_engagement():
     assert "engagement.nonverbal" in findings("Good eye contact and an open posture today.")
+
+
+# family 3: self-criticism and hopelessness are findings only when they close off the work
+@pytest.mark.parametrize("text", [
+    "Reports feeling like a complete failure as a father since the divorce.",
+    "Hopeless about ever finding a job in this town; sleep poor, appetite down.",
+    "Says she has always been a burden to her sisters.",
+])
+def test_self_blame_about_life_is_a_symptom(text):
+    assert "withdrawal.self_criticism_hopelessness" not in findings(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Said she is too broken for therapy to help and there is no point trying the exercises.",
+    "'I'm a lost cause, you're wasting your time with me.'",
+])
+def test_hopelessness_about_the_work_is_a_finding(text):
+    assert "withdrawal.self_criticism_hopelessness" in findings(text)
+
+
+# family 4: one-word answers to a relative fail the frame test; to the therapist they count
+@pytest.mark.parametrize("text", [
+    "He answered his wife with one-word replies whenever she raised the move.",
+    "Teen went quiet with her mum once the phone rules came up.",
+])
+def test_withdrawing_from_a_relative_is_not_a_rupture(text):
+    assert "withdrawal.minimal_response" not in findings(text)
+
+
+def test_the_client_giving_the_writer_short_answers_is_the_clients():
+    cues = [c for c in extract_cues("Pt gave writer clipped, one-word answers throughout.")
+            if c.label == "withdrawal.minimal_response"]
+    assert cues and cues[0].actor == "client" and cues[0].is_finding
