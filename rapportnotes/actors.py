@@ -155,6 +155,9 @@ def group_note_names(text: str) -> dict[str, str]:
     findings. Without such a declaration nothing is read (a name alone may be the
     client's own), so individual notes are untouched. Merged into the roster's names.
     """
+    low = text.lower()
+    if "note" not in low and "focus" not in low and "(" not in text:
+        return {}  # no declaration can be there (see _FOCUS)
     focus: set[str] = set()
     for m in _FOCUS.finditer(text):
         phrase = m.group(1) or m.group(2) or ""
@@ -177,8 +180,10 @@ def group_note_names(text: str) -> dict[str, str]:
 
 _ROLE_ALT = "|".join(sorted(ROLE_KIND, key=len, reverse=True))
 _NAME = r"([A-Z][a-zà-ÿ'’-]+)"
-#: "wife Sharon", "her mom Lisa", "their partner Morgan" (a role word right before a name)
-_ROLE_THEN_NAME = re.compile(rf"\b(?i:{_ROLE_ALT})\s+{_NAME}\b")
+#: "wife Sharon", "her mom Lisa", "their partner Morgan" (a role word right before a name;
+#: matched as any word before a capitalised one, then looked up: an alternation of every
+#: role word tried at each position cost 0.2 ms a text)
+_WORD_THEN_NAME = re.compile(rf"\b([A-Za-z]+)\s+(?={_NAME}\b)")
 #: "Sharon (wife)", "Lisa (client's mother)", "Ada (wife; IC Femi)", "Alan (partner of …"
 _NAME_THEN_ROLE = re.compile(
     rf"\b{_NAME}\s*\((?i:\s*(?:the\s+)?(?:client|pt|cl|her|his|their)?['’]?s?\s*"
@@ -202,17 +207,22 @@ def participant_names(text: str) -> dict[str, str]:
     "Sharon (wife)", and "Dani is my client" → ``FOCUS_CLIENT``. Later clauses that name
     Sharon are then Sharon's, not the client's ("Sharon complained about the time")."""
     names: dict[str, str] = {}
-    for m in _NAME_IS_CLIENT.finditer(text):
-        names[m.group(1).lower()] = FOCUS_CLIENT
-    for m in _ROLE_THEN_NAME.finditer(text):
-        role = m.group(0).split()[0].lower()
-        names.setdefault(m.group(1).lower(), role)
-    for m in _IC_NAME.finditer(text):
-        names[m.group(1).lower()] = FOCUS_CLIENT
-    for m in _NAME_THEN_ROLE.finditer(text):
-        names.setdefault(m.group(1).lower(), m.group(2).lower())
-    for m in _ROLE_PAREN_NAME.finditer(text):
-        names.setdefault(m.group(2).lower(), m.group(1).lower())
+    low = text.lower()
+    if " is " in low and ("client" in low or "patient" in low):
+        for m in _NAME_IS_CLIENT.finditer(text):
+            names[m.group(1).lower()] = FOCUS_CLIENT
+    for m in _WORD_THEN_NAME.finditer(text):
+        role = m.group(1).lower()
+        if role in ROLE_KIND:
+            names.setdefault(m.group(2).lower(), role)
+    if "IC" in text or "I.C." in text or "identified" in low:
+        for m in _IC_NAME.finditer(text):
+            names[m.group(1).lower()] = FOCUS_CLIENT
+    if "(" in text:
+        for m in _NAME_THEN_ROLE.finditer(text):
+            names.setdefault(m.group(1).lower(), m.group(2).lower())
+        for m in _ROLE_PAREN_NAME.finditer(text):
+            names.setdefault(m.group(2).lower(), m.group(1).lower())
     return {name: role for name, role in names.items()
             if name not in _NOT_A_NAME and name not in ROLE_KIND and name not in _CALENDAR
             and name not in CLIENT_WORDS and name not in THERAPIST_WORDS}
