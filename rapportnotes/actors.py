@@ -211,10 +211,11 @@ def participant_names(text: str) -> dict[str, str]:
     if " is " in low and ("client" in low or "patient" in low):
         for m in _NAME_IS_CLIENT.finditer(text):
             names[m.group(1).lower()] = FOCUS_CLIENT
-    for m in _WORD_THEN_NAME.finditer(text):
-        role = m.group(1).lower()
-        if role in ROLE_KIND:
-            names.setdefault(m.group(2).lower(), role)
+    if any(word in low for word in ROLE_KIND):  # substring checks first: most texts name none
+        for m in _WORD_THEN_NAME.finditer(text):
+            role = m.group(1).lower()
+            if role in ROLE_KIND:
+                names.setdefault(m.group(2).lower(), role)
     if "IC" in text or "I.C." in text or "identified" in low:
         for m in _IC_NAME.finditer(text):
             names[m.group(1).lower()] = FOCUS_CLIENT
