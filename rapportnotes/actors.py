@@ -186,8 +186,8 @@ _NAME = r"([A-Z][a-zà-ÿ'’-]+)"
 _WORD_THEN_NAME = re.compile(rf"\b([A-Za-z]+)\s+(?={_NAME}\b)")
 #: "Sharon (wife)", "Lisa (client's mother)", "Ada (wife; IC Femi)", "Alan (partner of …"
 _NAME_THEN_ROLE = re.compile(
-    rf"\b{_NAME}\s*\((?i:\s*(?:the\s+)?(?:client|pt|cl|her|his|their)?['’]?s?\s*"
-    rf"({_ROLE_ALT}))\b")
+    rf"\b{_NAME}\s*\((?i:\s*(?:the\s+)?(?:client|pt|cl|her|his|their)?['’]?s?\s*)"
+    rf"(?:[A-Z][\w-]*['’]s\s+)?(?i:({_ROLE_ALT}))\b")
 #: "Partner (Tom)", "spouse (Renee)"
 _ROLE_PAREN_NAME = re.compile(rf"\b(?i:({_ROLE_ALT}))\s*\(\s*{_NAME}\s*[);,]")
 #: "IC: Bea", "IC is Joanne", "identified client Elise"
@@ -257,7 +257,17 @@ _SUBORDINATORS = frozenset({"when", "after", "before", "as", "if", "once", "beca
 _PRONOUNS = frozenset({"he", "she", "they", "we", "it"})
 _SKIP = frozenset({"the", "this", "a", "an", "then", "later", "also", "both", "initially",
                    "eventually", "today", "finally", "again", "and", "so", "still", "which",
-                   "who", "that", "each", "time", "every"})
+                   "who", "that", "each", "time", "every",
+                   # a leading time phrase ("By the end sister's tone…", "At the close …")
+                   "by", "at", "end", "toward", "towards", "near", "close", "of", "in",
+                   "session", "hour",
+                   # titles before a name ("Mrs Chen said…") and modifiers of a role word
+                   # ("his elder brother", "maternal grandmother")
+                   "mr", "mrs", "ms", "miss", "mx", "dr", "elder", "older", "younger",
+                   "eldest", "oldest", "youngest", "little", "big", "twin", "maternal",
+                   "paternal", "birth", "biological", "adoptive", "step"})
+#: a section header or bullet before a clause ("S: Mother said…", "- Mo tearful")
+_HEADER = re.compile(r"^\s*(?:[-•*–]\s*|[A-Z][A-Za-z]{0,11}\s*:\s*)")
 
 
 _LOOK = 16
@@ -283,7 +293,7 @@ def _subject_of(text: str, names: dict[str, str] | None = None) -> tuple[str, st
     clause ("When therapist reflected it, M said …") is skipped; in "writer and pt
     reviewed…" the client is the subject that counts.
     """
-    text = text.replace("+", " and ").replace("&", " and ")
+    text = _HEADER.sub("", text.replace("+", " and ").replace("&", " and "), count=1)
     words = _first_words(text)
     if words and words[0].lower() in _SUBORDINATORS and "," in text:
         text = text[text.index(",") + 1:]
@@ -309,8 +319,9 @@ def _scan(words: list[str], names: dict[str, str] | None, *, truncated: bool
         if base in _SKIP or word in _POSSESSIVE:
             continue
         nxt = words[i + 1].lower() if i + 1 < len(words) else ""
-        if base in CLIENT_WORDS and word != base and nxt.removesuffix("'s") in ROLE_KIND:
-            continue  # "Pt's mother pressed…": the role word is the subject
+        if word != base and (nxt.removesuffix("'s") in ROLE_KIND or (
+                nxt in _SKIP and i + 2 < len(words) and words[i + 2].lower() in ROLE_KIND)):
+            continue  # "Pt's mother pressed…", "SM's mother…", "Owen's older brother…"
         if base in ROLE_KIND:
             return ("role", base)
         if names and raw[:1].isupper() and base in names:

@@ -127,3 +127,17 @@ def test_a_pronoun_stands_for_the_participant_named_just_before() -> None:
         who = attribute_actor(label, "Thursday slot clashes", sentence, "client", anyone,
                               before)
         assert who.actor == "client", before
+
+
+@pytest.mark.parametrize(("clause", "expected"), [
+    ("S: Grandmother said she is fine", ("role", "grandmother")),      # a SOAP header first
+    ("- Dad tearful, spoke about the move", ("role", "dad")),          # a bullet
+    ("By the end her aunt's voice had eased", ("role", "aunt")),       # a leading time phrase
+    ("His younger brother kept interrupting", ("role", "brother")),    # a role word's modifier
+    ("Ayo's stepmother refused the genogram", ("role", "stepmother")),  # a named possessor
+    ("Mrs Okafor raised the fees again", None),                         # a title, a name
+])
+def test_the_subject_behind_headers_time_phrases_and_modifiers(clause, expected):
+    from rapportnotes.actors import _subject_of
+
+    assert _subject_of(clause) == expected
