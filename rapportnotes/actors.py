@@ -59,7 +59,11 @@ _GROUP_SINGULAR = frozenset({"member", "peer", "participant", "resident", "atten
                              "patient", "patients", "parent", "parents", "dad", "father",
                              "mother", "family", "families", "couple", "couples", "girls",
                              "boys", "kids", "children", "students", "teens", "youths",
-                             "youth", "lady", "ladies", "gentleman", "gentlemen"})
+                             "youth", "lady", "ladies", "gentleman", "gentlemen", "mama",
+                             "mamas", "mam", "papa", "mums", "moms", "dads"})
+#: "Member A", "Participant 3", "Resident J": a group note's designation of one member
+_DESIGNATED = frozenset({"member", "participant", "attendee", "resident", "peer", "patient",
+                         "client", "student", "sm", "vet", "veteran"})
 #: quantifiers that make a person noun after them someone other than the client
 #: ("another member", "one of the younger men", "two of the lads")
 _OTHERS = frozenset({"another", "several", "two", "three", "four", "some", "one", "most",
@@ -138,7 +142,9 @@ _FOCUS = re.compile(
     r"\b(?i:(?:this\s+)?note\s+(?:is\s+)?for|(?:focus\s+)?(?:student|client|member|child)"
     r"\s+for\s+(?:this|the)\s+note\s*:?|focus\s+(?:student|client|member|child)\s*:)\s*"
     r"(?:(?i:vet|member|client|student|pt)\s+)?((?:[A-Z]\.?\s+)?[A-Z][\w'’-]*)"
-    r"|\b([A-Z][\w'’-]*)\s*\((?i:(?:the\s+)?(?:client|focus|identified\s+client))\)")
+    r"|\b([A-Z][\w'’-]*)\s*\((?i:(?:the\s+)?(?:client|focus|identified\s+client))\)"
+    r"|\b(?i:(?:index|identified|focus)\s+client|client)\s*\(\s*"
+    r"((?:[A-Z][\w.'’-]*\s+){0,2}[A-Z][\w'’-]*)\s*[),;]")
 _PROPER = re.compile(r"(?<=[a-z,;]\s)([A-Z][a-z'’-]+|[A-Z])\b|(?:^|(?<=[.!?;:]\s)|(?<=\n))"
                      r"(?:[Mm]ember|[Pp]eer|[Vv]et)\s+([A-Z][a-z'’-]*)\b")
 _INITIAL = re.compile(r"(?<![\w.])([B-HJ-Z])\b(?![.'’]\w)")  # not "I", not the article
@@ -160,7 +166,7 @@ def group_note_names(text: str) -> dict[str, str]:
         return {}  # no declaration can be there (see _FOCUS)
     focus: set[str] = set()
     for m in _FOCUS.finditer(text):
-        phrase = m.group(1) or m.group(2) or ""
+        phrase = m.group(1) or m.group(2) or m.group(3) or ""
         focus.update(w.strip(".").lower() for w in phrase.split())
     focus -= _NOT_A_NAME
     if not focus:
@@ -232,7 +238,11 @@ def participant_names(text: str) -> dict[str, str]:
 def text_names(text: str) -> dict[str, str]:
     """Every name → role the text itself declares (group notes and participants)."""
     names = participant_names(text)
-    names.update(group_note_names(text))
+    for name, role in group_note_names(text).items():
+        # a role the note gives someone ("her older brother Cathal") outranks being one of
+        # "the other names" of a note that declares its client; the declaration itself wins
+        if role == FOCUS_CLIENT or name not in names:
+            names[name] = role
     return names
 
 
@@ -324,6 +334,14 @@ def _scan(words: list[str], names: dict[str, str] | None, *, truncated: bool
             continue  # "Pt's mother pressed…", "SM's mother…", "Owen's older brother…"
         if base in ROLE_KIND:
             return ("role", base)
+        if base in _DESIGNATED and i + 1 < len(words) and base != "client" and (
+                (len(words[i + 1]) == 1 and words[i + 1].isupper())):
+            # "Member A left early": one member named by a letter; the client's own letter
+            # (declared "A (client)") stays the client
+            letter = words[i + 1].lower()
+            if names and names.get(letter) == FOCUS_CLIENT:
+                return ("client", letter)
+            return ("group", base)
         if names and raw[:1].isupper() and base in names:
             role = names[base]
             if role == GROUP_MEMBER:

@@ -194,3 +194,26 @@ def test_the_client_giving_the_writer_short_answers_is_the_clients():
     cues = [c for c in extract_cues("Pt gave writer clipped, one-word answers throughout.")
             if c.label == "withdrawal.minimal_response"]
     assert cues and cues[0].actor == "client" and cues[0].is_finding
+
+
+# family 4 (groups): members designated by a letter, a client declared as "Client (name)"
+def test_lettered_members_of_a_group_are_not_the_client():
+    text = ("DBT skills group, 7 present.\n- Member B arrived 20 min late.\n"
+            "- Member E said the diary cards are pointless.\n"
+            "- Client (Cpl J) on time, practised the skill with the group.")
+    assert not {lab for lab in findings(text)
+                if lab.startswith(("attendance.", "confrontation."))}
+
+
+def test_a_declared_client_keeps_her_own_letter():
+    text = "Group 3. A (client) arrived late. Member B left early."
+    assert findings(text) == {"attendance.late"}
+
+
+def test_a_named_relative_is_not_an_other_member():
+    # declaring the client does not make her named brother another group member
+    from rapportnotes.actors import text_names
+
+    names = text_names("Family session: client (Aoife, 19), her mam and her older brother "
+                       "Cian. Cian asked how he could help.")
+    assert names["cian"] == "brother"
