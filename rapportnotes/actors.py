@@ -63,7 +63,7 @@ _GROUP_SINGULAR = frozenset({"member", "peer", "participant", "resident", "atten
                              "mamas", "mam", "papa", "mums", "moms", "dads"})
 #: "Member A", "Participant 3", "Resident J": a group note's designation of one member
 _DESIGNATED = frozenset({"member", "participant", "attendee", "resident", "peer", "patient",
-                         "client", "student", "sm", "vet", "veteran"})
+                         "student", "sm", "vet", "veteran"})
 #: quantifiers that make a person noun after them someone other than the client
 #: ("another member", "one of the younger men", "two of the lads")
 _OTHERS = frozenset({"another", "several", "two", "three", "four", "some", "one", "most",
@@ -334,8 +334,8 @@ def _scan(words: list[str], names: dict[str, str] | None, *, truncated: bool
             continue  # "Pt's mother pressed…", "SM's mother…", "Owen's older brother…"
         if base in ROLE_KIND:
             return ("role", base)
-        if base in _DESIGNATED and i + 1 < len(words) and base != "client" and (
-                (len(words[i + 1]) == 1 and words[i + 1].isupper())):
+        if base in _DESIGNATED and i + 1 < len(words) and len(words[i + 1]) == 1 \
+                and words[i + 1].isupper():
             # "Member A left early": one member named by a letter; the client's own letter
             # (declared "A (client)") stays the client
             letter = words[i + 1].lower()
