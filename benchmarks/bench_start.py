@@ -7,7 +7,8 @@ and reported as the median wall time and as a ratio to the floor measured in the
 rule. Cases:
 
 - ``render --no-extract``: the CLI without extraction (no spaCy import at all);
-- ``render`` with the cache warm (the state saved by an earlier run);
+- ``render`` with the cache warm (the state saved by an earlier run), and the same with
+  spaCy's own CLI package imported as spaCy does by default (``cli/_spacy_start.py``);
 - ``render`` with the cache off (every rule compiled in the process);
 - the first ``extract_cues`` call in a fresh process (timed inside it), warm and cold.
 
@@ -62,6 +63,8 @@ def main(argv: list[str]) -> int:
                 [sys.executable, "-c", "import spacy; spacy.blank('en')"], cold),
             "render --no-extract": lambda: _wall([*render, "--no-extract"], warm),
             "render, cache warm": lambda: _wall(render, warm),
+            "render, cache warm, spaCy CLI eager": lambda: _wall(
+                render, {**warm, "RAPPORTNOTES_EAGER_SPACY_CLI": "1"}),
             "render, cache off": lambda: _wall(render, cold),
             "first extract_cues call, cache warm": lambda: _inner(warm),
             "first extract_cues call, cache off": lambda: _inner(cold),
