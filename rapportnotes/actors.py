@@ -29,7 +29,8 @@ ROLE_KIND: dict[str, str] = {}
 for _kind, _words in {
     "caregiver": "mother mom mum mommy mama father dad daddy papa parent parents stepmother "
                  "stepmom stepfather stepdad grandmother grandma granny grandfather grandpa "
-                 "guardian caregiver carer foster",
+                 "guardian caregiver carer foster mam mammy nan nana nanna gran granda "
+                 "grandad grandmom",
     "partner": "partner wife husband spouse boyfriend girlfriend fiance fiancé fiancee fiancée",
     "family": "brother sister sibling son daughter cousin aunt uncle niece nephew",
 }.items():
@@ -39,7 +40,10 @@ for _kind, _words in {
 CANONICAL = {"mom": "mother", "mum": "mother", "mommy": "mother", "mama": "mother",
              "dad": "father", "daddy": "father", "papa": "father", "grandma": "grandmother",
              "granny": "grandmother", "grandpa": "grandfather", "stepmom": "stepmother",
-             "stepdad": "stepfather", "parents": "parent", "carer": "caregiver"}
+             "stepdad": "stepfather", "parents": "parent", "carer": "caregiver",
+             "mam": "mother", "mammy": "mother", "nan": "grandmother", "nana": "grandmother",
+             "nanna": "grandmother", "gran": "grandmother", "grandmom": "grandmother",
+             "granda": "grandfather", "grandad": "grandfather"}
 THERAPIST_WORDS = frozenset({"writer", "therapist", "clinician", "th", "counselor",
                              "counsellor", "facilitator", "co-facilitator", "cofacilitator",
                              "psychologist", "provider"})
@@ -98,6 +102,9 @@ class Roster:
     names: dict[str, str] = field(default_factory=dict)
     """Lower-cased first names of participants → their role word ("sam" → "partner"),
     from entries such as "partner (Sam)" in ``session.others_present``."""
+    absent: frozenset[str] = frozenset()
+    """Role words (canonical) the notes say were not there ("Mum couldn't make it today",
+    "husband at work, not present"): what they did is a third party's."""
 
     @classmethod
     def unknown(cls) -> Roster:
@@ -116,16 +123,23 @@ class Roster:
                 for m in re.finditer(r"\b[A-Z][a-zà-ÿ]+\b", other):
                     if m.group(0).lower() not in ROLE_KIND:
                         names[m.group(0).lower()] = roles[0]
+        absent: set[str] = set()
         for _path, text in obs.free_text_fields():  # names the notes themselves declare
             for name, role in text_names(text).items():
                 names.setdefault(name, role)
+            absent |= absent_roles(text)
         kinds = set(present.values()) | _KIND_FOR_PARTICIPANTS.get(
             obs.session.participants or "", set())
-        return cls(present=present, kinds=frozenset(kinds), names=names)
+        listed = {CANONICAL.get(w, w) for w in present}
+        return cls(present=present, kinds=frozenset(kinds), names=names,
+                   absent=frozenset(absent - listed))
 
     def has(self, word: str) -> bool:
         """Whether a role word names someone taking part: listed (mom = mother), the one
-        partner of a couple, or — when nobody is listed — a kind the participants imply."""
+        partner of a couple, or — when nobody is listed — a kind the participants imply;
+        never one the notes say was absent."""
+        if CANONICAL.get(word, word) in self.absent:
+            return False
         kind = ROLE_KIND[word]
         if self.present:
             names = {CANONICAL.get(w, w) for w in self.present}
@@ -233,6 +247,29 @@ def participant_names(text: str) -> dict[str, str]:
     return {name: role for name, role in names.items()
             if name not in _NOT_A_NAME and name not in ROLE_KIND and name not in _CALENDAR
             and name not in CLIENT_WORDS and name not in THERAPIST_WORDS}
+
+
+_ABSENT = re.compile(
+    r"\b(?:her|his|their|the|pt['’]s|client['’]s)?\s*([a-z]+)\s*,?\s*(?:who\s+)?"
+    r"(?:was\s+|is\s+|were\s+)?(?:not\s+present|not\s+in\s+(?:the\s+)?session|absent|"
+    r"unable\s+to\s+(?:attend|come|join|make\s+it)|(?:could\s*n[o']?t|could\s+not|"
+    r"couldn['’]t|did\s*n['’]?t|did\s+not|was\s*n['’]t|was\s+not)\s+"
+    r"(?:make\s+it|attend|come|join|be\s+there)|at\s+work(?:\s+today)?\s*[,;(]\s*not\s+"
+    r"(?:present|in\s+session|attending))", re.IGNORECASE)
+
+
+def absent_roles(text: str) -> set[str]:
+    """Canonical role words a text says were not in the session: "Mam, who couldn't make
+    it today, rang ahead…", "husband at work, not present", "Dad did not attend"."""
+    out: set[str] = set()
+    if "not" not in text.lower() and "absent" not in text.lower() \
+            and "n't" not in text.lower() and "unable" not in text.lower():
+        return out
+    for m in _ABSENT.finditer(text):
+        word = m.group(1).lower()
+        if word in ROLE_KIND:
+            out.add(CANONICAL.get(word, word))
+    return out
 
 
 def text_names(text: str) -> dict[str, str]:

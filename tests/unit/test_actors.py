@@ -141,3 +141,21 @@ def test_the_subject_behind_headers_time_phrases_and_modifiers(clause, expected)
     from rapportnotes.actors import _subject_of
 
     assert _subject_of(clause) == expected
+
+
+def test_a_relative_the_note_says_was_absent_is_a_third_party() -> None:
+    from rapportnotes.actors import absent_roles
+
+    assert absent_roles("Husband at work, not present. Pt tearful.") == {"husband"}
+    assert absent_roles("Her nan was unable to attend; mum came instead.") == {"grandmother"}
+    assert absent_roles("Mother joined late and stayed.") == set()
+    roster = Roster.unknown()
+    import dataclasses
+
+    without_dad = dataclasses.replace(roster, absent=frozenset({"father"}))
+    who = attribute_actor("confrontation.complaint_parameters", "the times are impossible",
+                          "Dad said the times are impossible.", "client", without_dad)
+    assert who.actor == "third_party"
+    who = attribute_actor("confrontation.complaint_parameters", "the times are impossible",
+                          "Dad said the times are impossible.", "client", roster)
+    assert who.actor == "caregiver"
