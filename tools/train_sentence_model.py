@@ -13,8 +13,10 @@ One command, deterministic (fixed seeds, sorted data):
    against the rules' output and keep the best subtype micro-F1 among settings that put a
    finding on at most ``--max-cue-free`` of the cue-free items (default 8%; was 16%, about half
    the rules' own rate: a false finding costs the clinician a rejection in review, a
-   missed one costs nothing in the record); calibrate confidence per origin on the same
-   split; write all of it to ``unite.json`` next to the model.
+   missed one costs nothing in the record); settings within ``--f1-tolerance`` (0.005) of
+   that F1 count as ties and the one with the fewest false findings wins; calibrate
+   confidence per origin on the same split; write all of it to ``unite.json`` next to the
+   model.
 
 The blind split is not read. Bag-of-words, not the CNN ensemble: the ensemble scored a
 little higher on dev (see docs/extractor-rounds.md) but runs at ~0.06× blank tokenization,
@@ -166,6 +168,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train", type=Path, nargs="+", default=[
         ROOT / "corpus" / "train.jsonl", ROOT / "corpus" / "train-2026-12-04.jsonl",
+        ROOT / "corpus" / "train-2026-12-04b.jsonl",
         ROOT / "tests" / "data" / "cues_corpus.jsonl",
         ROOT / "tests" / "data" / "cues_generalisation.jsonl"],
         help="training files: the corpus (sentence-level gold) and the project's earlier "
@@ -179,6 +182,9 @@ def main() -> int:
     ap.add_argument("--max-cue-free", type=float, default=0.08,
                     help="the grid picks the best dev F1 with at most this share of cue-free "
                     "items getting a finding (a false finding is the costlier error)")
+    ap.add_argument("--f1-tolerance", type=float, default=0.005,
+                    help="settings within this dev F1 of the best are ties, broken by the "
+                    "lower cue-free rate")
     ap.add_argument("--vet", type=float, nargs="+", default=[0.0, 0.02, 0.05, 0.1, 0.2],
                     help="veto thresholds to try (a rule hit is scored on its sentence and on "
                     "its clause; the higher probability must reach the threshold)")
@@ -203,7 +209,7 @@ def main() -> int:
     base = score(dev, baseline)
     print(f"dev, rules alone: F1 {base[0]:.3f} P {base[1]:.3f} R {base[2]:.3f} "
           f"cue-free with a finding {base[3]:.1%}")
-    best: tuple[float, UniteParams] | None = None
+    grid: list[tuple[float, float, UniteParams]] = []  # (F1, cue-free rate, params)
     united = CueExtractor(model=tmp)
     assert united.model is not None
     for add in (0.25, 0.3, 0.35, 0.4, 0.5, 0.6):
@@ -215,9 +221,13 @@ def main() -> int:
             f, p, r, e = score(dev, preds)
             print(f"  add {add:.2f} vet {vet:.2f}: F1 {f:.3f} P {p:.3f} R {r:.3f} "
                   f"cue-free with a finding {e:.1%}")
-            if e <= args.max_cue_free and (best is None or f > best[0]):
-                best = (f, params)
-    chosen = best[1] if best is not None else UniteParams()
+            if e <= args.max_cue_free:
+                grid.append((f, e, params))
+    # the best F1 under the cue-free limit, and among settings within --f1-tolerance of it
+    # (differences the dev split cannot tell apart) the one with the fewest false findings
+    top = max((f for f, _, _ in grid), default=0.0)
+    near = [row for row in grid if row[0] >= top - args.f1_tolerance]
+    chosen = min(near, key=lambda row: (row[1], -row[0]))[2] if near else UniteParams()
     united.model.params = chosen
     chosen = UniteParams(add=chosen.add, vet=chosen.vet,
                          calibration=calibrate(dev, list(united.pipe([i["text"] for i in dev]))))

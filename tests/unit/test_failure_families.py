@@ -27,7 +27,7 @@ def known_miss(*args: str) -> object:
     "The wifi kept cutting out; we restarted the call twice.",
     "He invited his cousins to the birthday barbecue on Sunday.",
     "Says the old core belief is still very active when she is tired.",
-    known_miss("Ran out of steam halfway up the hill and stopped to rest."),
+    "Ran out of steam halfway up the hill and stopped to rest.",
 ])
 def test_keywords_outside_a_therapy_frame_are_not_findings(text):
     assert not findings(text)
