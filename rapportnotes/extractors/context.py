@@ -40,6 +40,7 @@ from ..taxonomy import LABELS
 from ._native import cmatch as _cmatch
 from .anchored import AnchoredMatcher
 from .batch import LEXICAL, CueTable, FormCache, LexemeTable, TokenBatch
+from .compiled import CompiledComponent
 from .cue_ruler import SPANS_KEY
 from .rules import (
     CONTEXT_FILE,
@@ -179,7 +180,7 @@ def _table_of(views: list[list[_Cue]]) -> CueTable:
         [c.label for c in flat], [c.kb_id_ for c in flat])
 
 
-class ContextAnnotator:
+class ContextAnnotator(CompiledComponent):
     """Assign negated / hypothetical / historical / uncertain / experiencer to cue spans."""
 
     def __init__(self, nlp: Language, name: str = "rapport_context", *,
@@ -800,52 +801,16 @@ class ContextAnnotator:
         self.spans_key, self._rules_text, self._lexicon_text = spans_key, rules, lexicon
         self._compile()
 
-    #: the attributes :meth:`_compile` sets (and tables built from them at the first
-    #: document): left out when pickled for a worker, kept in the warm-start cache
+    #: the attributes :meth:`_compile` sets, and tables built from them at the first
+    #: document (see :class:`.compiled.CompiledComponent`)
     COMPILED = ("matcher", "couples_matcher", "couples_fast", "rules", "_known_words",
                 "_ids", "_order", "_lexemes", "_applies_cache", "_rules_by_index",
                 "_tables", "_key_order", "_names", "_exp_codes")
-    #: per-process caches that are rebuilt, never saved (one holds a closure)
-    _TRANSIENT = ("_arr", "_form_flags")
+    TRANSIENT = ("_arr", "_form_flags")
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        for attr in (*self.COMPILED, *self._TRANSIENT):
-            state.pop(attr, None)
-        state["_compiled"] = False
-        return state
-
-    # ------------------------------------------------------------------ warm start
-    def state_inputs(self) -> bytes:
-        """What the compiled state is made from, for the warm-start cache key."""
-        cfg = repr((self.spans_key, self.implicit_subject))
-        return b"\0".join(x.encode("utf-8", "surrogatepass")
-                          for x in (cfg, self._rules_text, self._lexicon_text))
-
-    def compile_now(self) -> None:
-        """Compile the rules now instead of at the first document."""
-        if not self._compiled:
-            self._compile()
-
-    def compiled_state(self) -> dict[str, Any]:
-        """The compiled attributes (see :attr:`COMPILED`)."""
-        self.compile_now()
-        return {a: getattr(self, a) for a in self.COMPILED}
-
-    def restore_compiled(self, state: dict[str, Any]) -> None:
-        """Adopt a state saved by :meth:`compiled_state` (same inputs, see the key)."""
-        for attr in self.COMPILED:
-            setattr(self, attr, state[attr])
-        self._arr = None
-        self._form_flags = None
-        self._compiled = True
-
-    def forget_compiled(self) -> None:
-        """Back to the uncompiled state (after a failed restore)."""
-        for attr in (*self.COMPILED, *self._TRANSIENT):
-            self.__dict__.pop(attr, None)
-        self._arr = None
-        self._compiled = False
+    def _state_texts(self) -> tuple[str, ...]:
+        return repr((self.spans_key, self.implicit_subject)), self._rules_text, \
+            self._lexicon_text
 
 
 class _Ids:

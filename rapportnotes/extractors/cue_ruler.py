@@ -31,6 +31,7 @@ from ..taxonomy import LABELS
 from ._native import cmatch
 from .anchored import AnchoredMatcher
 from .batch import LEXICAL, CueTable, LexemeTable, TokenBatch
+from .compiled import CompiledComponent
 from .rules import (
     CUE_FILE,
     LEXICON_FILE,
@@ -176,7 +177,7 @@ def annotated(batch: TokenBatch) -> tuple[Any, Any]:
     return has_sents, has_lemmas
 
 
-class CueRuler:
+class CueRuler(CompiledComponent):
     """Match cue phrases from JSONL rules into ``doc.spans[spans_key]``.
 
     ``cue_rules``, ``lexicon`` and ``lemma_table`` default to the packaged data; a saved
@@ -524,52 +525,25 @@ class CueRuler:
         self._compiled = False
         self._compile()
 
-    #: the attributes :meth:`_compile` sets: left out when the component is pickled for a
-    #: worker (which compiles again), kept in the warm-start cache (``warmstart.py``)
+    #: the attributes :meth:`_compile` sets (see :class:`.compiled.CompiledComponent`)
     COMPILED = ("matcher", "rules", "_required", "_order", "_lexemes", "_span_ids",
                 "_rule_keys", "_rule_list", "_rule_needs", "_rule_span_ids",
                 "_rule_excludes", "_rule_tables")
+    TRANSIENT = ("shared_batch",)
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["shared_batch"] = None
-        for attr in self.COMPILED:
-            state.pop(attr, None)
-        state["_compiled"] = False
-        return state
-
-    # ------------------------------------------------------------------ warm start
-    def state_inputs(self) -> bytes:
-        """What the compiled state is made from, for the warm-start cache key."""
+    def _state_texts(self) -> tuple[str, ...]:
         cfg = repr((self.spans_key, self.lemmatize, self.prefilter, self.sentences,
                     self._lemmas is None))
-        return b"\0".join(x.encode("utf-8", "surrogatepass")
-                          for x in (cfg, self._cue_text, self._lexicon_text))
+        return cfg, self._cue_text, self._lexicon_text
 
-    def compile_now(self) -> None:
-        """Compile the rules now instead of at the first document."""
-        if not self._compiled:
-            self._compile()
+    def _extra_state(self) -> dict[str, Any]:
+        # the lemma table, and its hash arrays (40k string adds to rebuild)
+        return {"lemmas": self.lemmas,
+                "lemma_arrays": self.lemmas._hash_arrays(self.nlp.vocab.strings)}
 
-    def compiled_state(self) -> dict[str, Any]:
-        """The compiled attributes (and the lemma table they were built with)."""
-        self.compile_now()
-        return {"lemmas": self.lemmas, "lemma_arrays": self.lemmas._hash_arrays(
-            self.nlp.vocab.strings), **{a: getattr(self, a) for a in self.COMPILED}}
-
-    def restore_compiled(self, state: dict[str, Any]) -> None:
-        """Adopt a state saved by :meth:`compiled_state` (same inputs, see the key)."""
+    def _adopt_extra(self, state: dict[str, Any]) -> None:
         self._lemmas = state["lemmas"]
         self._lemmas._arrays = state["lemma_arrays"]
-        for attr in self.COMPILED:
-            setattr(self, attr, state[attr])
-        self._compiled = True
-
-    def forget_compiled(self) -> None:
-        """Back to the uncompiled state (after a failed restore)."""
-        for attr in self.COMPILED:
-            self.__dict__.pop(attr, None)
-        self._compiled = False
 
 
 @Language.factory(
