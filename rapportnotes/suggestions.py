@@ -96,13 +96,17 @@ def sentence_hash(sentence: str) -> str:
 # --------------------------------------------------------------------------- actors
 
 
-def attribute(cue: Cue, obs: SessionObservation) -> tuple[Actor, str | None, str] | None:
+def attribute(cue: Cue, obs: SessionObservation, roster: Roster | None = None
+              ) -> tuple[Actor, str | None, str] | None:
     """The actor of ``cue`` in this session, or None when it can never be a finding here.
 
     The same attribution as at extraction (``actors.attribute``), now with the session's
     roster: a role word for someone the session does not list as present is a third party.
+    ``roster`` is ``Roster.of_session(obs)``, passed in when attributing many cues (it reads
+    every free-text field for the names and absences the notes declare).
     """
-    roster = Roster.of_session(obs)
+    if roster is None:
+        roster = Roster.of_session(obs)
     who = attribute_actor(cue.label, cue.text, cue.sentence, cue.experiencer, roster)
     if who.evidence == NO_OTHER_ACTOR and cue.actor in ("caregiver", "partner", "family") \
             and cue.actor_role in ROLE_KIND:
@@ -139,10 +143,11 @@ def suggestions_from_cues(obs: SessionObservation, cues: Sequence[Cue]) -> list[
     """
     out: list[Suggestion] = []
     seen: set[tuple[str, str, str]] = set()
+    roster = Roster.of_session(obs)
     for cue in cues:
         if not cue.is_finding or cue.label not in LABEL_INFO:
             continue
-        who = attribute(cue, obs)
+        who = attribute(cue, obs, roster)
         if who is None:
             continue
         actor, role, why = who
