@@ -200,10 +200,6 @@ def group_note_names(text: str) -> dict[str, str]:
 
 _ROLE_ALT = "|".join(sorted(ROLE_KIND, key=len, reverse=True))
 _NAME = r"([A-Z][a-zà-ÿ'’-]+)"
-#: "wife Sharon", "her mom Lisa", "their partner Morgan" (a role word right before a name;
-#: matched as any word before a capitalised one, then looked up: an alternation of every
-#: role word tried at each position cost 0.2 ms a text)
-_WORD_THEN_NAME = re.compile(rf"\b([A-Za-z]+)\s+(?={_NAME}\b)")
 #: "Sharon (wife)", "Lisa (client's mother)", "Ada (wife; IC Femi)", "Alan (partner of …"
 _NAME_THEN_ROLE = re.compile(
     rf"\b{_NAME}\s*\((?i:\s*(?:the\s+)?(?:client|pt|cl|her|his|their)?['’]?s?\s*)"
@@ -222,20 +218,63 @@ _CALENDAR = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "
                        "today", "and", "or", "the"})
 
 
-def participant_names(text: str) -> dict[str, str]:
+_LOWER_WORDS = re.compile(r"[a-zà-ÿ]+")
+_ANY_WORD = re.compile(r"[^\W\d_]+")
+#: a capitalised name right after a role word ("wife Sharon")
+_NAME_AFTER = re.compile(rf"\s+{_NAME}\b")
+#: after a role word, a phrase saying they were not there ("Dad, who couldn't make it",
+#: "husband at work, not present", "mother was unable to attend")
+_ABSENT_AFTER = re.compile(
+    r"\s*,?\s*(?:who\s+)?(?:was\s+|is\s+|were\s+)?(?:at\s+work(?:\s+today)?\s*[,;(]\s*)?"
+    r"(?:not\s+present|not\s+in\s+(?:the\s+)?session|absent\b|not\s+attending|"
+    r"unable\s+to\s+(?:attend|come|join|make\s+it)|(?:could\s*n[o']?t|could\s+not|"
+    r"couldn['’]t|did\s*n['’]?t|did\s+not|was\s*n['’]t|was\s+not)\s+"
+    r"(?:make\s+it|attend|come|join|be\s+there))", re.IGNORECASE)
+
+RoleMentions = list[tuple[str, int]]
+"""(role word, lower-cased; offset just after it) for each role word of a text."""
+
+
+_SPACES = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~’‘“”—–…\n\t"})
+
+
+def role_mentions(text: str) -> RoleMentions:
+    """Where a text names someone by role. Most notes name no one, which a set of their
+    words (split in C) settles; the role words present are then found with ``str.find``."""
+    low = text.lower()
+    present = ROLE_KIND.keys() & set(low.translate(_SPACES).split())
+    if not present:
+        return []
+    if len(low) != len(text):  # a few characters change length when lower-cased
+        return [(word, m.end()) for m in _ANY_WORD.finditer(text)
+                if (word := m.group(0).lower()) in ROLE_KIND]
+    out: RoleMentions = []
+    for word in present:
+        i = low.find(word)
+        while i != -1:
+            end = i + len(word)
+            if (i == 0 or not low[i - 1].isalpha()) and (end == len(low)
+                                                          or not low[end].isalpha()):
+                out.append((word, end))
+            i = low.find(word, end)
+    out.sort(key=lambda mention: mention[1])
+    return out
+
+
+def participant_names(text: str, *, roles: RoleMentions | None = None) -> dict[str, str]:
     """First names a note gives its participants: "wife Sharon" → partner's role word,
     "Sharon (wife)", and "Dani is my client" → ``FOCUS_CLIENT``. Later clauses that name
-    Sharon are then Sharon's, not the client's ("Sharon complained about the time")."""
+    Sharon are then Sharon's, not the client's ("Sharon complained about the time").
+    ``roles``: :func:`role_mentions` of ``text``, when the caller has them."""
     names: dict[str, str] = {}
     low = text.lower()
     if " is " in low and ("client" in low or "patient" in low):
         for m in _NAME_IS_CLIENT.finditer(text):
             names[m.group(1).lower()] = FOCUS_CLIENT
-    if any(word in low for word in ROLE_KIND):  # substring checks first: most texts name none
-        for m in _WORD_THEN_NAME.finditer(text):
-            role = m.group(1).lower()
-            if role in ROLE_KIND:
-                names.setdefault(m.group(2).lower(), role)
+    for role, end in role_mentions(text) if roles is None else roles:
+        m = _NAME_AFTER.match(text, end)
+        if m is not None:
+            names.setdefault(m.group(1).lower(), role)
     if "IC" in text or "I.C." in text or "identified" in low:
         for m in _IC_NAME.finditer(text):
             names[m.group(1).lower()] = FOCUS_CLIENT
@@ -249,32 +288,17 @@ def participant_names(text: str) -> dict[str, str]:
             and name not in CLIENT_WORDS and name not in THERAPIST_WORDS}
 
 
-_ABSENT = re.compile(
-    r"\b(?:her|his|their|the|pt['’]s|client['’]s)?\s*([a-z]+)\s*,?\s*(?:who\s+)?"
-    r"(?:was\s+|is\s+|were\s+)?(?:not\s+present|not\s+in\s+(?:the\s+)?session|absent|"
-    r"unable\s+to\s+(?:attend|come|join|make\s+it)|(?:could\s*n[o']?t|could\s+not|"
-    r"couldn['’]t|did\s*n['’]?t|did\s+not|was\s*n['’]t|was\s+not)\s+"
-    r"(?:make\s+it|attend|come|join|be\s+there)|at\s+work(?:\s+today)?\s*[,;(]\s*not\s+"
-    r"(?:present|in\s+session|attending))", re.IGNORECASE)
-
-
-def absent_roles(text: str) -> set[str]:
+def absent_roles(text: str, *, roles: RoleMentions | None = None) -> set[str]:
     """Canonical role words a text says were not in the session: "Mam, who couldn't make
     it today, rang ahead…", "husband at work, not present", "Dad did not attend"."""
-    out: set[str] = set()
-    if "not" not in text.lower() and "absent" not in text.lower() \
-            and "n't" not in text.lower() and "unable" not in text.lower():
-        return out
-    for m in _ABSENT.finditer(text):
-        word = m.group(1).lower()
-        if word in ROLE_KIND:
-            out.add(CANONICAL.get(word, word))
-    return out
+    return {CANONICAL.get(role, role)
+            for role, end in (role_mentions(text) if roles is None else roles)
+            if _ABSENT_AFTER.match(text, end) is not None}
 
 
-def text_names(text: str) -> dict[str, str]:
+def text_names(text: str, *, roles: RoleMentions | None = None) -> dict[str, str]:
     """Every name → role the text itself declares (group notes and participants)."""
-    names = participant_names(text)
+    names = participant_names(text, roles=roles)
     for name, role in group_note_names(text).items():
         # a role the note gives someone ("her older brother Cathal") outranks being one of
         # "the other names" of a note that declares its client; the declaration itself wins

@@ -32,7 +32,14 @@ from spacy.attrs import IDX, LENGTH, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..actors import Roster, absent_roles, attribute_actor, can_carry, text_names
+from ..actors import (
+    Roster,
+    absent_roles,
+    attribute_actor,
+    can_carry,
+    role_mentions,
+    text_names,
+)
 from ..cues import Cue
 from ..errors import RapportNotesError
 from .context import ContextAnnotator, context_of, is_finding
@@ -138,8 +145,9 @@ applied later, when suggestions are made)."""
 def _roster_for(text: str) -> Roster:
     """Who may act in ``text`` before the session is known: anyone named by role, plus
     the names a group note gives (its client and the other members)."""
-    names = text_names(text)
-    absent = absent_roles(text)
+    roles = role_mentions(text)
+    names = text_names(text, roles=roles)
+    absent = absent_roles(text, roles=roles)
     if not names and not absent:
         return _ANYONE
     return dataclasses.replace(_ANYONE, names=names, absent=frozenset(absent))
