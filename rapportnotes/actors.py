@@ -218,7 +218,6 @@ _CALENDAR = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "
                        "today", "and", "or", "the"})
 
 
-_LOWER_WORDS = re.compile(r"[a-zà-ÿ]+")
 _ANY_WORD = re.compile(r"[^\W\d_]+")
 #: a capitalised name right after a role word ("wife Sharon")
 _NAME_AFTER = re.compile(rf"\s+{_NAME}\b")

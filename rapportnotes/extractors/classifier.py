@@ -302,13 +302,16 @@ def unite(rule_cues: Sequence[Cue], sentences: Sequence[tuple[int, int, str]],
         out.append(cue.updated(update) if owned else
                    Cue.trusted({**cue.__dict__, **update}))
     for k, ((start, _end, text), p) in enumerate(zip(sentences, probs, strict=True)):
+        short: bool | None = None  # fewer than MIN_WORDS words; read once, when first asked
         for label, prob in p.above(params.add):
             if prob < params.add or (k, label) in found or label not in LABEL_INFO \
                     or (k, label) in ruled_out or (k, label.partition(".")[0]) in ruled_out:
                 continue
             if floor is not None and prob - floor.get(label, 0.0) < params.lift:
                 continue  # the sentence's words say nothing about this label
-            if len(_WORDS.findall(text)) < MIN_WORDS:
+            if short is None:
+                short = len(_WORDS.findall(text)) < MIN_WORDS
+            if short:
                 continue  # a sign-off, a name, a heading: too little to infer from
             stripped = text.strip()
             lead = len(text) - len(text.lstrip())
