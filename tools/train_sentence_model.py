@@ -74,10 +74,12 @@ def sentence_examples(items: list[dict], extractor) -> list[tuple[str, set[str]]
 
 
 def train(examples: list[tuple[str, set[str]]], *, length: int, ngram: int, epochs: int,
-          tokenizer, seed: int = 0):  # type: ignore[no-untyped-def]
+          tokenizer, features: str = "ORTH", seed: int = 0):  # type: ignore[no-untyped-def]
     import spacy
+    from spacy.tokens import Doc
     from spacy.training import Example
 
+    from rapportnotes.extractors.classifier import FEATURES, token_ids
     from rapportnotes.taxonomy import LABELS
 
     spacy.util.fix_random_seed(seed)
@@ -87,8 +89,19 @@ def train(examples: list[tuple[str, set[str]]], *, length: int, ngram: int, epoc
         "ngram_size": ngram, "no_output_layer": False, "length": length}})
     for label in LABELS:
         tc.add_label(label)
-    data = [Example.from_dict(tokenizer(text), {"cats": {lab: float(lab in labs)
-                                                            for lab in LABELS}})
+    attr = FEATURES[features]
+
+    def tokens(text: str) -> Doc:
+        """The sentence as the model will see it at run time: its ``features`` ids as
+        words (the model hashes each word's ORTH, which is then that id)."""
+        doc = tokenizer(text)
+        if features == "ORTH":
+            return doc
+        strings = doc.vocab.strings
+        return Doc(doc.vocab, words=[strings[int(i)] for i in token_ids(doc, attr)])
+
+    data = [Example.from_dict(tokens(text), {"cats": {lab: float(lab in labs)
+                                                      for lab in LABELS}})
             for text, labs in examples]
     opt = nlp.initialize(lambda: data)
     rng = random.Random(seed)
@@ -179,12 +192,19 @@ def main() -> int:
     ap.add_argument("--length", type=int, default=32768)
     ap.add_argument("--ngram", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--features", choices=["ORTH", "LOWER", "NORM", "LEMMA"], default="ORTH",
+                    help="the token attribute the model's n-grams are made of")
     ap.add_argument("--max-cue-free", type=float, default=0.08,
                     help="the grid picks the best dev F1 with at most this share of cue-free "
                     "items getting a finding (a false finding is the costlier error)")
     ap.add_argument("--f1-tolerance", type=float, default=0.005,
                     help="settings within this dev F1 of the best are ties, broken by the "
                     "lower cue-free rate")
+    ap.add_argument("--select", type=Path, nargs="*", default=[],
+                    help="more files pooled with --dev to choose the thresholds on (e.g. "
+                    "probes already scored first); the cue-free limit applies to the pool")
+    ap.add_argument("--add", type=float, nargs="+", default=[0.25, 0.3, 0.35, 0.4, 0.5, 0.6],
+                    help="add thresholds to try")
     ap.add_argument("--vet", type=float, nargs="+", default=[0.0, 0.02, 0.05, 0.1, 0.2],
                     help="veto thresholds to try (a rule hit is scored on its sentence and on "
                     "its clause; the higher probability must reach the threshold)")
@@ -196,23 +216,25 @@ def main() -> int:
     rules = CueExtractor(model=None)
     items = [item for path in args.train for item in load(path)]
     nlp = train(sentence_examples(items, rules), tokenizer=rules.nlp.tokenizer,
-                length=args.length,
+                length=args.length, features=args.features,
                 ngram=args.ngram, epochs=args.epochs)
     tmp = args.out.with_name(args.out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(tmp)
+    (tmp / "unite.json").write_text(json.dumps({"features": args.features}) + "\n", "utf-8")
 
-    dev = load(args.dev)
+    dev = load(args.dev) + [item for path in args.select for item in load(path)]
     baseline = [{c.label for c in cues if c.is_finding}
                 for cues in rules.pipe([i["text"] for i in dev])]
     base = score(dev, baseline)
-    print(f"dev, rules alone: F1 {base[0]:.3f} P {base[1]:.3f} R {base[2]:.3f} "
+    print(f"selection ({len(dev)} items), rules alone: "
+          f"F1 {base[0]:.3f} P {base[1]:.3f} R {base[2]:.3f} "
           f"cue-free with a finding {base[3]:.1%}")
     grid: list[tuple[float, float, UniteParams]] = []  # (F1, cue-free rate, params)
     united = CueExtractor(model=tmp)
     assert united.model is not None
-    for add in (0.25, 0.3, 0.35, 0.4, 0.5, 0.6):
+    for add in args.add:
         for vet in args.vet:
             params = UniteParams(add=add, vet=vet)
             united.model.params = params
@@ -233,7 +255,8 @@ def main() -> int:
                          calibration=calibrate(dev, list(united.pipe([i["text"] for i in dev]))))
     united.model.params = chosen
     reliability(dev, united)
-    (tmp / "unite.json").write_text(json.dumps(chosen.__dict__, indent=1) + "\n", "utf-8")
+    stored = {"features": args.features, **chosen.__dict__}
+    (tmp / "unite.json").write_text(json.dumps(stored, indent=1) + "\n", "utf-8")
     shutil.rmtree(args.out, ignore_errors=True)
     tmp.rename(args.out)
     SentenceModel(args.out)  # loads

@@ -191,15 +191,16 @@ def _doc_cues(doc: Doc, original: str, offset: int, source: str | None,
     return out
 
 
-def _sentence_table(doc: Doc, offset: int, text: str
+def _sentence_table(doc: Doc, offset: int, text: str, attr: int = ORTH
                     ) -> tuple[list[tuple[int, int, str]], list[Any], Any]:
-    """Sentences of ``doc`` as (start, end, text) in the original's offsets, the ORTH ids
-    of each (what the sentence model scores) and of the whole doc, read from a few arrays
-    instead of iterating ``doc.sents`` (a Span and a Token object per token). ``text`` is
-    the string the doc was made from (``doc.text`` would re-join every token)."""
+    """Sentences of ``doc`` as (start, end, text) in the original's offsets, the token ids
+    of each (``attr``: what the sentence model scores, see ``SentenceModel.attr``) and of
+    the whole doc, read from a few arrays instead of iterating ``doc.sents`` (a Span and a
+    Token object per token). ``text`` is the string the doc was made from (``doc.text``
+    would re-join every token)."""
     if not len(doc):
         return [], [], np.zeros(0, dtype=np.uint64)
-    raw = doc.to_array([ORTH, IDX, LENGTH, SENT_START])  # uint64
+    raw = doc.to_array([attr, IDX, LENGTH, SENT_START])  # uint64
     table = raw.astype("int64")  # IDX, LENGTH, SENT_START (-1/0/1) as signed numbers
     orth = np.ascontiguousarray(raw[:, 0])
     if np.any(table[1:, 3] != 0):  # Doc.has_annotation("SENT_START"), without Token objects
@@ -323,6 +324,7 @@ class CueExtractor:
                     meta.append((i, offset, j == len(pieces) - 1))
                     yield piece
 
+        attr = ORTH if self.model is None else self.model.attr
         current: list[Cue] = []  # the cues of the text being read (its docs so far)
         ready: list[_Ready] = []
         ready_texts = held = 0
@@ -332,7 +334,7 @@ class CueExtractor:
             i, offset, last = meta[n]
             tag = tags[i] if tags is not None else source
             piece = pieces_text.pop(n)
-            sents, sent_orths, doc_orth = _sentence_table(doc, offset, piece)
+            sents, sent_orths, doc_orth = _sentence_table(doc, offset, piece, attr)
             roster = rosters[i]
             cues = _doc_cues(doc, originals[i], offset, tag, self.spans_key, sents, roster)
             if last:

@@ -35,13 +35,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from spacy.attrs import ORTH
+from spacy.attrs import LEMMA, LOWER, NORM, ORTH
 
 from ..actors import Roster, attribute_actor, can_carry
 from ..cues import Cue
 from ..taxonomy import LABEL_INFO
 
 MODEL_DIR = "model/sentence"
+
+FEATURES = {"ORTH": ORTH, "LOWER": LOWER, "NORM": NORM, "LEMMA": LEMMA}
+"""Token attributes a sentence model may be trained on (``unite.json``'s ``features``).
+ORTH keeps "Pt", "pt" and "PT" apart; LEMMA (the extraction pipeline's lower-case lookup
+lemma, which it writes for every token) lets "engaged", "engaging" and "Engages" share
+what the model learnt — the writers a model is applied to spell and inflect as they like."""
 
 
 @dataclass(frozen=True)
@@ -115,8 +121,13 @@ class SentenceModel:
         self._nlp = _load_textcat(self.path, vocab)
         self._tokenizer_loaded = False
         params = self.path / "unite.json"
-        self.params: UniteParams = UniteParams(**json.loads(params.read_text("utf-8"))) \
-            if params.is_file() else UniteParams()
+        stored = json.loads(params.read_text("utf-8")) if params.is_file() else {}
+        #: the token attribute the model was trained on (its n-grams are of these ids)
+        self.features: str = stored.pop("features", "ORTH")
+        if self.features not in FEATURES:
+            raise ValueError(f"{params}: unknown features {self.features!r}")
+        self.attr: int = FEATURES[self.features]
+        self.params: UniteParams = UniteParams(**stored)
         tc = self._nlp.get_pipe("textcat_multilabel")
         layers = {layer.name: layer for layer in tc.model.walk()}
         self._ngram_size = int(layers["extract_ngrams"].attrs["ngram_size"])
@@ -181,8 +192,26 @@ class SentenceModel:
 
     def probabilities(self, sentences: Sequence[str]) -> list[Row]:
         """Label probabilities for plain sentences (tokenized by the model's tokenizer)."""
-        return self.score_orths([doc.to_array(ORTH).astype("uint64")
+        return self.score_orths([token_ids(doc, self.attr)
                                  for doc in self.nlp.tokenizer.pipe(sentences)])
+
+
+def token_ids(doc: Any, attr: int) -> Any:
+    """The ids a model trained on ``attr`` scores for ``doc`` (uint64): the doc's ``attr``
+    column; for LEMMA on a doc without lemmas (a bare tokenizer's), the lookup lemma of
+    each LOWER id — what the extraction pipeline writes for every token. The training tool
+    builds its examples with this too."""
+    if attr == LEMMA and not doc.has_annotation("LEMMA"):
+        global _LEMMAS
+        if _LEMMAS is None:
+            from .cue_ruler import LemmaLookup, _cached_lemma_table
+
+            _LEMMAS = LemmaLookup(_cached_lemma_table())  # its hash arrays are built once
+        return _LEMMAS.lookup(doc.vocab.strings, doc.to_array(LOWER).astype("uint64"))
+    return doc.to_array(attr).astype("uint64")
+
+
+_LEMMAS: Any = None
 
 
 def _load_textcat(path: Path, vocab: Any) -> Any:

@@ -231,6 +231,10 @@ class Compiler:
                 if entry is None:
                     raise ValueError(f"unknown lexicon entry {alt!r}")
                 groups.append((entry.attr, list(entry.values)))
+            elif alt.startswith("=") and len(alt) > 1:
+                # "=word" after a "|" is a LOWER alternative too ("@clref|=she|he"): read
+                # literally, "=she" matched nothing, silently
+                groups.append(("LOWER", [alt[1:]]))
             else:
                 groups.append((default_attr, [alt]))
         attrs = {attr for attr, _ in groups}

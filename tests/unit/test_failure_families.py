@@ -16,9 +16,9 @@ def findings(text: str) -> set[str]:
     return {c.label for c in extract_cues(text) if c.is_finding}
 
 
-def known_miss(*args: str) -> object:
+def known_miss(*args: str, date: str = "2026-12-03") -> object:
     return pytest.param(*args, marks=pytest.mark.xfail(
-        strict=True, reason="known miss of the extractor on 2026-12-03"))
+        strict=True, reason=f"known miss of the extractor on {date}"))
 
 
 # family 2: keywords outside their therapy meaning
@@ -217,3 +217,38 @@ def test_a_named_relative_is_not_an_other_member():
     names = text_names("Family session: client (Aoife, 19), her mam and her older brother "
                        "Cian. Cian asked how he could help.")
     assert names["cian"] == "brother"
+
+
+# family 2: a risk statement is not a refusal of the work (round of 2026-12-06)
+@pytest.mark.parametrize("text", [
+    "Tearful: 'I can't do this any more, I'm so tired of all of it.'",
+    "States she cannot go on like this and wants it all to stop.",
+    "He said he isn't trying to die, he just wants the pain to ease.",
+])
+def test_a_risk_statement_is_not_a_rejected_intervention(text):
+    assert "confrontation.rejects_intervention" not in findings(text)
+
+
+def test_refusing_the_exercise_is_still_a_rejected_intervention():
+    assert "confrontation.rejects_intervention" in findings(
+        "Pt refused to try the grounding exercise when writer offered it.")
+
+
+# family 2: a session called off by the service or the weather is not the client's
+# cancellation; the client's own cancellation, for whatever reason, is
+@pytest.mark.parametrize("text", [
+    "Thursday's art group was cancelled due to staffing.",
+    "Session cancelled d/t therapist illness, rebooked for Monday.",
+    "Appointment cancelled because of the snow closure.",
+])
+def test_the_service_calling_a_session_off_is_not_a_client_cancellation(text):
+    assert "attendance.cancellation" not in findings(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Client cancelled due to a migraine.",
+    known_miss("Pt cancelled d/t the weather and asked for a phone check-in instead.",
+               date="2026-12-06"),  # the rule finds it; the sentence model vetoes it
+])
+def test_the_client_cancelling_for_a_reason_is_a_cancellation(text):
+    assert "attendance.cancellation" in findings(text)
