@@ -30,7 +30,8 @@ for _kind, _words in {
     "caregiver": "mother mom mum mommy mama father dad daddy papa parent parents stepmother "
                  "stepmom stepfather stepdad grandmother grandma granny grandfather grandpa "
                  "guardian caregiver carer foster mam mammy nan nana nanna gran granda "
-                 "grandad grandmom",
+                 "grandad grandmom grandparent grandparents gm gogo nanay tatay lola lolo "
+                 "abuela abuelo abuelita abuelito",
     "partner": "partner wife husband spouse boyfriend girlfriend fiance fiancé fiancee fiancée",
     "family": "brother sister sibling son daughter cousin aunt uncle niece nephew",
 }.items():
@@ -43,7 +44,11 @@ CANONICAL = {"mom": "mother", "mum": "mother", "mommy": "mother", "mama": "mothe
              "stepdad": "stepfather", "parents": "parent", "carer": "caregiver",
              "mam": "mother", "mammy": "mother", "nan": "grandmother", "nana": "grandmother",
              "nanna": "grandmother", "gran": "grandmother", "grandmom": "grandmother",
-             "granda": "grandfather", "grandad": "grandfather"}
+             "granda": "grandfather", "grandad": "grandfather", "gm": "grandmother",
+             "gogo": "grandmother", "lola": "grandmother", "abuela": "grandmother",
+             "abuelita": "grandmother", "lolo": "grandfather", "abuelo": "grandfather",
+             "abuelito": "grandfather", "nanay": "mother", "tatay": "father",
+             "grandparents": "grandparent"}
 THERAPIST_WORDS = frozenset({"writer", "therapist", "clinician", "th", "counselor",
                              "counsellor", "facilitator", "co-facilitator", "cofacilitator",
                              "psychologist", "provider"})
@@ -71,7 +76,8 @@ _DESIGNATED = frozenset({"member", "participant", "attendee", "resident", "peer"
 #: quantifiers that make a person noun after them someone other than the client
 #: ("another member", "one of the younger men", "two of the lads")
 _OTHERS = frozenset({"another", "several", "two", "three", "four", "some", "one", "most",
-                     "many", "few", "other", "different", "couple"})
+                     "many", "few", "other", "different", "couple", "second", "third",
+                     "fourth", "fifth"})
 _FILLER = frozenset({"of", "the", "a", "an", "other", "older", "younger", "new", "young",
                      "old", "newer", "quieter", "louder", "male", "female", "senior",
                      "junior", "first", "second", "group"})
@@ -487,19 +493,26 @@ def subject_before(text: str, sentence: str, names: dict[str, str] | None = None
 
 _FEMININE = frozenset({"mother", "mom", "mum", "mam", "mommy", "mama", "stepmother", "stepmom",
                        "grandmother", "grandma", "granny", "nan", "nana", "wife", "girlfriend",
-                       "fiancee", "fiancée", "sister", "daughter", "aunt", "niece"})
+                       "fiancee", "fiancée", "sister", "daughter", "aunt", "niece", "gm",
+                       "gogo", "lola", "abuela", "abuelita", "nanay"})
 _MASCULINE = frozenset({"father", "dad", "daddy", "papa", "stepfather", "stepdad",
                         "grandfather", "grandpa", "husband", "boyfriend", "fiance", "fiancé",
-                        "brother", "son", "uncle", "nephew"})
+                        "brother", "son", "uncle", "nephew", "lolo", "abuelo", "abuelito",
+                        "tatay"})
 
 
-def _carried(pronoun: str, previous: str, names: dict[str, str] | None
-             ) -> tuple[str, str] | None:
-    """The participant a clause's pronoun subject stands for: the role or other member the
-    previous sentence opens with ("Mother joined late. She said the time is impossible"),
-    when the pronoun can refer to them; the client and therapist are never carried (a
-    "she" after "Writer asked…" is the client the writer asked)."""
-    prev = _subject_of(previous, names) if previous else None
+def _carried(pronoun: str, previous: str, names: dict[str, str] | None,
+             opener: tuple[str, str] | None = None) -> tuple[str, str] | None:
+    """The participant a clause's pronoun subject stands for: the role or other member its
+    own sentence opens with ("Rita said she appreciated that, and she re-engaged"), else,
+    when the sentence itself opens with the pronoun, the one the previous sentence opens
+    with ("Mother joined late. She said the time is impossible") — when the pronoun can
+    refer to them. The client and therapist are never carried (a "she" after "Writer
+    asked…" is the client the writer asked)."""
+    if opener is not None and opener[0] != "pronoun":
+        prev: tuple[str, str] | None = opener
+    else:
+        prev = _subject_of(previous, names) if previous else None
     if prev is None or prev[0] not in ("role", "group"):
         return None
     if prev[0] == "role":
@@ -512,6 +525,20 @@ def _carried(pronoun: str, previous: str, names: dict[str, str] | None
     return prev
 
 
+def _sentence_opener(text: str, sentence: str, names: dict[str, str] | None
+                     ) -> tuple[str, str] | None:
+    """The subject the sentence holding ``text`` opens with, when the cue's clause is not
+    its first (None when the cue stands in the sentence's first clause)."""
+    pos = sentence.find(text)
+    prefix = sentence[:pos] if pos >= 0 else sentence
+    breaks = list(_SENTENCE_BREAK.finditer(prefix))
+    sent = prefix[breaks[-1].end():] if breaks else prefix
+    first = _CLAUSE_BREAK.search(sent)
+    if first is None:
+        return None
+    return _subject_of(sent, names)
+
+
 def attribute_actor(label: str, text: str, sentence: str, experiencer: str,
                     roster: Roster, previous: str = "") -> Attribution:
     """The actor of one cue mention (see the module docstring for the evidence order).
@@ -522,8 +549,11 @@ def attribute_actor(label: str, text: str, sentence: str, experiencer: str,
         if "therapist" not in LABEL_INFO[label].actors:
             # a client behaviour next to a therapist word: "Pt gave writer one-word answers"
             # — the clause's own subject, when it names someone, is the actor
-            named = subject_before(text, sentence, roster.names)
-            if named is not None and named[0] in ("client", "role"):
+            named = subject_before(text, sentence, roster.names, pronouns=True)
+            if named is not None and (named[0] in ("client", "role") or (
+                    named[0] == "pronoun" and named[1] in ("she", "he", "they"))):
+                # "writer explained the plan and she agreed": a third-person pronoun
+                # subject is not the writer
                 experiencer = "client"
         if experiencer == "therapist":
             return Attribution("therapist", None, "therapist reference")
@@ -533,7 +563,8 @@ def attribute_actor(label: str, text: str, sentence: str, experiencer: str,
         return Attribution(experiencer, None, "extractor experiencer")
     subject = subject_before(text, sentence, roster.names, pronouns=True)
     if subject is not None and subject[0] == "pronoun":
-        subject = _carried(subject[1], previous, roster.names)
+        subject = _carried(subject[1], previous, roster.names,
+                           _sentence_opener(text, sentence, roster.names))
     if subject is not None and subject[0] == "therapist":
         return Attribution("therapist", None, f"subject '{subject[1]}' of the clause")
     if subject is not None and subject[0] == "group":

@@ -252,3 +252,42 @@ def test_the_service_calling_a_session_off_is_not_a_client_cancellation(text):
 ])
 def test_the_client_cancelling_for_a_reason_is_a_cancellation(text):
     assert "attendance.cancellation" in findings(text)
+
+
+# family 4: an ordinal member is another member; short answers to a partner are not a rupture
+def test_a_second_member_is_another_member():
+    cues = [c for c in extract_cues("A third member complained that the chairs are awful.")
+            if c.label == "confrontation.complaint_parameters"]
+    assert cues and all(c.actor == "group_member" and not c.is_finding for c in cues)
+
+
+def test_an_ordinal_session_does_not_make_the_client_someone_else():
+    assert "confrontation.complaint_parameters" in findings(
+        "In the second session pt complained that the room was too cold.")
+
+
+@pytest.mark.parametrize("text", [
+    "Dana blamed Sam for the debt; he gave her clipped answers and then stopped talking to her.",
+    "When grandma pressed him about school he stopped answering GM and scrolled his phone.",
+])
+def test_short_answers_to_a_relative_are_not_a_rupture(text):
+    assert "withdrawal.minimal_response" not in findings(text)
+
+
+# family 1: who did it — kin words of other languages, and a pronoun whose own sentence
+# opens with a named participant
+@pytest.mark.parametrize(("text", "role"), [
+    ("Lola kept changing the subject whenever writer asked about the eviction.", "grandmother"),
+    ("Family session. GM complained the Tuesday slot clashes with her shift.", "grandmother"),
+    ("Abuelo said the family sessions are a waste of time.", "grandfather"),
+])
+def test_kin_words_are_caregivers(text, role):
+    cues = [c for c in extract_cues(text) if c.is_finding]
+    assert cues and all(c.actor == "caregiver" and c.actor_role == role for c in cues)
+
+
+def test_a_pronoun_takes_the_participant_its_sentence_opens_with():
+    text = ("Couples session with Ben and Ada (wife). Ada said she appreciated the apology, "
+            "her arms uncrossed, and she re-engaged in the budget exercise.")
+    cues = [c for c in extract_cues(text) if c.label == "repair.reengaged"]
+    assert cues and cues[0].actor == "partner"
