@@ -9,7 +9,7 @@ and category level, a per-label table, and the share of gold-empty items that go
 finding. ``--errors`` lists misses and false positives. The last four lines are a compact
 summary (read by a pre-stop hook).
 
-    python benchmarks/eval_cues.py PATH.jsonl [--errors]
+    python benchmarks/eval_cues.py PATH.jsonl [--errors] [--model DIR|none]
 """
 
 from __future__ import annotations
@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("path", type=Path)
     ap.add_argument("--errors", action="store_true", help="print misses and false positives")
+    ap.add_argument("--model", default=None,
+                    help="a sentence model directory to score with instead of the shipped one "
+                    "(a candidate from tools/train_sentence_model.py --out), or 'none' for "
+                    "the rules alone")
     args = ap.parse_args(argv)
 
     from rapportnotes.extractors import CueExtractor
@@ -46,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
 
     items = [json.loads(line) for line in args.path.read_text(encoding="utf-8").splitlines()
              if line.strip()]
-    extractor = CueExtractor()
+    if args.model is None:
+        extractor = CueExtractor()
+    else:
+        extractor = CueExtractor(model=None if args.model == "none" else Path(args.model))
     preds: list[set[str]] = []
     mentions = []
     for cues in extractor.pipe([item["text"] for item in items]):

@@ -136,10 +136,17 @@ def test_scoring_from_pipeline_tokens_equals_spacys_own_textcat():
     text = ("Pt gave one-word answers. Writer apologized for pushing; pt re-engaged.\n"
             "- Brought the log\nOk")
     doc = ex.nlp(text)
-    sents, orths, _ = _sentence_table(doc, 0, text)
+    from spacy.tokens import Doc
+
+    from rapportnotes.extractors.classifier import token_ids
+
+    # the ids the extractor scores: the model's features (unite.json), read from the doc
+    sents, orths, _ = _sentence_table(doc, 0, text, ex.model.attr)
     ours = ex.model.score_orths(orths)
     tc_nlp = ex.model.nlp
     for (_, _, sentence), row in zip(sents, ours, strict=True):
-        theirs = tc_nlp.get_pipe("textcat_multilabel")(ex.nlp.tokenizer(sentence)).cats
+        tokens = ex.nlp.tokenizer(sentence)
+        words = [tokens.vocab.strings[int(i)] for i in token_ids(tokens, ex.model.attr)]
+        theirs = tc_nlp.get_pipe("textcat_multilabel")(Doc(tc_nlp.vocab, words=words)).cats
         for label, p in theirs.items():
             assert abs(row.get(label) - p) < 1e-5

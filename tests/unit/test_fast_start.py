@@ -82,8 +82,18 @@ def test_classifier_built_directly_scores_as_spacy_load_does() -> None:
         pytest.skip("no shipped sentence model")
     sentences = ["She said 'this is pointless' and went quiet.", "Arrived 10 min late.",
                  "Writer apologised for pushing; pt came back to the worksheet."]
-    ours = SentenceModel(path, vocab=build_pipeline().vocab).probabilities(sentences)
+    from spacy.tokens import Doc
+
+    from rapportnotes.extractors.classifier import token_ids
+
+    model = SentenceModel(path, vocab=build_pipeline().vocab)
+    ours = model.probabilities(sentences)
     loaded = spacy.load(path)
     for sentence, row in zip(sentences, ours, strict=True):
-        cats = loaded(sentence).cats
+        # the model was trained on docs whose words are its feature ids (see
+        # unite.json "features"): give spaCy's own textcat the same
+        doc = loaded.tokenizer(sentence)
+        strings = doc.vocab.strings
+        words = [strings[int(i)] for i in token_ids(doc, model.attr)]
+        cats = loaded.get_pipe("textcat_multilabel")(Doc(loaded.vocab, words=words)).cats
         assert cats and all(abs(row.get(label) - p) < 1e-6 for label, p in cats.items())
