@@ -31,7 +31,7 @@ for _kind, _words in {
                  "stepmom stepfather stepdad grandmother grandma granny grandfather grandpa "
                  "guardian caregiver carer foster mam mammy nan nana nanna gran granda "
                  "grandad grandmom grandparent grandparents gm gogo nanay tatay lola lolo "
-                 "abuela abuelo abuelita abuelito",
+                 "abuela abuelo abuelita abuelito amma appa ammi abbu",
     "partner": "partner wife husband spouse boyfriend girlfriend fiance fiancé fiancee fiancée",
     "family": "brother sister sibling son daughter cousin aunt uncle niece nephew",
 }.items():
@@ -48,7 +48,8 @@ CANONICAL = {"mom": "mother", "mum": "mother", "mommy": "mother", "mama": "mothe
              "gogo": "grandmother", "lola": "grandmother", "abuela": "grandmother",
              "abuelita": "grandmother", "lolo": "grandfather", "abuelo": "grandfather",
              "abuelito": "grandfather", "nanay": "mother", "tatay": "father",
-             "grandparents": "grandparent"}
+             "grandparents": "grandparent", "amma": "mother", "ammi": "mother",
+             "appa": "father", "abbu": "father"}
 THERAPIST_WORDS = frozenset({"writer", "therapist", "clinician", "th", "counselor",
                              "counsellor", "facilitator", "co-facilitator", "cofacilitator",
                              "psychologist", "provider"})
@@ -494,11 +495,11 @@ def subject_before(text: str, sentence: str, names: dict[str, str] | None = None
 _FEMININE = frozenset({"mother", "mom", "mum", "mam", "mommy", "mama", "stepmother", "stepmom",
                        "grandmother", "grandma", "granny", "nan", "nana", "wife", "girlfriend",
                        "fiancee", "fiancée", "sister", "daughter", "aunt", "niece", "gm",
-                       "gogo", "lola", "abuela", "abuelita", "nanay"})
+                       "gogo", "lola", "abuela", "abuelita", "nanay", "amma", "ammi"})
 _MASCULINE = frozenset({"father", "dad", "daddy", "papa", "stepfather", "stepdad",
                         "grandfather", "grandpa", "husband", "boyfriend", "fiance", "fiancé",
                         "brother", "son", "uncle", "nephew", "lolo", "abuelo", "abuelito",
-                        "tatay"})
+                        "tatay", "appa", "abbu"})
 
 
 def _carried(pronoun: str, previous: str, names: dict[str, str] | None,

@@ -278,6 +278,7 @@ def test_short_answers_to_a_relative_are_not_a_rupture(text):
 # opens with a named participant
 @pytest.mark.parametrize(("text", "role"), [
     ("Lola kept changing the subject whenever writer asked about the eviction.", "grandmother"),
+    ("Family session. Appa joined 25 min late, straight from his shift.", "father"),
     ("Family session. GM complained the Tuesday slot clashes with her shift.", "grandmother"),
     ("Abuelo said the family sessions are a waste of time.", "grandfather"),
 ])
@@ -291,3 +292,22 @@ def test_a_pronoun_takes_the_participant_its_sentence_opens_with():
             "her arms uncrossed, and she re-engaged in the budget exercise.")
     cues = [c for c in extract_cues(text) if c.label == "repair.reengaged"]
     assert cues and cues[0].actor == "partner"
+
+
+# family 1: hospital staff are third parties; family 3: too sedated to talk is a symptom
+@pytest.mark.parametrize("text", [
+    "The paediatrician was 20 min late because of an emergency on the ward.",
+    "Interpreter arrived 15 min late, so the session started late.",
+])
+def test_staff_lateness_is_not_the_clients(text):
+    assert "attendance.late" not in findings(text)
+
+
+def test_a_sedated_patients_few_words_are_a_symptom():
+    assert "withdrawal.minimal_response" not in findings(
+        "Somnolent after the night's extra dose; woke for a moment and managed a few words.")
+
+
+def test_short_answers_after_drowsiness_has_passed_are_still_a_rupture():
+    assert "withdrawal.minimal_response" in findings(
+        "Drowsy after lunch but engaged; then gave one-word answers once his ex came up.")
