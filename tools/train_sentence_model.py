@@ -186,6 +186,7 @@ def main() -> int:
         ROOT / "corpus" / "train.jsonl", ROOT / "corpus" / "train-2026-12-04.jsonl",
         ROOT / "corpus" / "train-2026-12-04b.jsonl", ROOT / "corpus" / "train-2026-12-04c.jsonl",
         ROOT / "corpus" / "train-2026-12-06.jsonl", ROOT / "corpus" / "train-2026-12-06b.jsonl",
+        ROOT / "corpus" / "train-2026-12-06c.jsonl",
         ROOT / "tests" / "data" / "cues_corpus.jsonl",
         ROOT / "tests" / "data" / "cues_generalisation.jsonl",
         # probes of earlier rounds, once their first score is recorded: the most varied
