@@ -461,6 +461,15 @@ def _clause_subject(clause: str, names: dict[str, str] | None = None
     return _subject_of(clause, names)
 
 
+def _sentence_before(text: str, sentence: str) -> str:
+    """The words of ``text``'s own sentence before it (``sentence`` may hold several when
+    the splitter kept them together, as after "pt." or in a run-on)."""
+    pos = sentence.find(text)
+    prefix = sentence[:pos] if pos >= 0 else sentence
+    breaks = list(_SENTENCE_BREAK.finditer(prefix))
+    return prefix[breaks[-1].end():] if breaks else prefix
+
+
 def subject_before(text: str, sentence: str, names: dict[str, str] | None = None,
                    *, pronouns: bool = False) -> tuple[str, str] | None:
     """The subject of the clause holding the phrase ``text``: ('role', w), ('client', w) or
@@ -472,10 +481,7 @@ def subject_before(text: str, sentence: str, names: dict[str, str] | None = None
     of its sentence ("pt gave brief answers and changed the subject"); one with a pronoun
     subject ("she re-engaged") is left to the extractor's experiencer.
     """
-    pos = sentence.find(text)
-    prefix = sentence[:pos] if pos >= 0 else sentence
-    breaks = list(_SENTENCE_BREAK.finditer(prefix))
-    sent = prefix[breaks[-1].end():] if breaks else prefix
+    sent = _sentence_before(text, sentence)
     bounds = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(sent))]
     found = None
     # the cue's clause, then each clause before it (an elided subject is the last one
@@ -530,10 +536,7 @@ def _sentence_opener(text: str, sentence: str, names: dict[str, str] | None
                      ) -> tuple[str, str] | None:
     """The subject the sentence holding ``text`` opens with, when the cue's clause is not
     its first (None when the cue stands in the sentence's first clause)."""
-    pos = sentence.find(text)
-    prefix = sentence[:pos] if pos >= 0 else sentence
-    breaks = list(_SENTENCE_BREAK.finditer(prefix))
-    sent = prefix[breaks[-1].end():] if breaks else prefix
+    sent = _sentence_before(text, sentence)
     first = _CLAUSE_BREAK.search(sent)
     if first is None:
         return None

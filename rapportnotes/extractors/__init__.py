@@ -220,7 +220,7 @@ def _sentence_table(doc: Doc, offset: int, text: str, attr: int = ORTH
 
 def _clause_orths(chunks: list[tuple[Doc, int, Any]], cue: Cue,
                   sentence: tuple[int, int, str]) -> Any:
-    """ORTH ids of the clause around ``cue`` (see ``classifier.clause_window``)."""
+    """The model's token ids of the clause around ``cue`` (see ``classifier.clause_window``)."""
     from .classifier import clause_window
 
     s0, _, text = sentence
@@ -249,8 +249,8 @@ class _Ready:
     sentences: list[tuple[int, int, str]]
     tag: str | None
     excluded: list[tuple[int, int, tuple[str, ...]]]
-    orths: list[Any]  # ORTH ids of each sentence
-    chunks: list[tuple[Doc, int, Any]]  # the text's docs, their offsets and ORTH ids
+    orths: list[Any]  # the model's token ids of each sentence (SentenceModel.attr)
+    chunks: list[tuple[Doc, int, Any]]  # the text's docs, their offsets and token ids
 
 
 _SHIPPED = object()

@@ -45,9 +45,10 @@ MODEL_DIR = "model/sentence"
 
 FEATURES = {"ORTH": ORTH, "LOWER": LOWER, "NORM": NORM, "LEMMA": LEMMA}
 """Token attributes a sentence model may be trained on (``unite.json``'s ``features``).
-ORTH keeps "Pt", "pt" and "PT" apart; LEMMA (the extraction pipeline's lower-case lookup
-lemma, which it writes for every token) lets "engaged", "engaging" and "Engages" share
-what the model learnt — the writers a model is applied to spell and inflect as they like."""
+ORTH keeps "Pt", "pt" and "PT" apart; LOWER (the shipped model's) makes them one feature;
+LEMMA (the extraction pipeline's lower-case lookup lemma, written for every token) also
+merges "engaged" and "engaging" — and "well" with "good", which cost it precision on dev
+(docs/extractor-rounds.md, fifth round)."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,9 @@ class Row:
 class SentenceModel:
     """A loaded sentence classifier scoring token sequences of the extraction pipeline.
 
-    The model is spaCy's bag-of-words text classifier (hashed ORTH unigrams and bigrams →
-    sparse linear → logistic). Its own ``extract_ngrams`` step is done here, from ORTH ids
+    The model is spaCy's bag-of-words text classifier (hashed unigrams and bigrams of the
+    token ids it was trained on, :attr:`attr` → sparse linear → logistic). Its own
+    ``extract_ngrams`` step is done here, from those ids
     of the pipeline's tokens, and the model's sparse-linear and logistic layers score
     them: the sentence is not tokenized a second time and no ``Doc`` is built for it, with
     exactly the model's arithmetic (the same layers, the same hashing of bigrams).
@@ -140,7 +142,7 @@ class SentenceModel:
         self.floor: Row = self.score_orths([np.zeros(0, dtype="uint64")])[0]
 
     def score_orths(self, sequences: Sequence[Any]) -> list[Row]:
-        """Label probabilities for each sequence of ORTH ids (uint64 arrays).
+        """Label probabilities for each sequence of token ids (uint64 arrays of :attr:`attr`).
 
         Vectorised over the batch: the n-grams of all sequences come from one
         ``ops.ngrams`` call over their concatenation, minus those that cross a boundary;
