@@ -401,6 +401,8 @@ def _scan(words: list[str], names: dict[str, str] | None, *, truncated: bool
             continue  # "Pt's mother pressed…", "SM's mother…", "Owen's older brother…"
         if base in ROLE_KIND:
             return ("role", base)
+        if base == "group" and nxt in _DESIGNATED:
+            continue  # "Group member K disclosed…": the member is the subject
         if base in _DESIGNATED and i + 1 < len(words) and len(words[i + 1]) == 1 \
                 and words[i + 1].isupper():
             # "Member A left early": one member named by a letter; the client's own letter
@@ -543,6 +545,23 @@ def _sentence_opener(text: str, sentence: str, names: dict[str, str] | None
     return _subject_of(sent, names)
 
 
+_BY = re.compile(r"\bby\s+(?:(?:her|his|their|the|pt's|client's)\s+)?([A-Za-zÀ-ÿ'’-]+)",
+                 re.IGNORECASE)
+
+
+def _passive_agent(text: str, names: dict[str, str] | None) -> tuple[str, str] | None:
+    """The agent a cue's own words name ("Cancelled by mum this morning"): a rule's span
+    can take in its passive agent, and a context trigger inside the span does not reach
+    it. Only a participant counts (a role word, a named participant, another member):
+    "cancelled by text" names no one, and "judged by therapist" names the complaint's
+    target, not its actor (the context rules read "by writer" as the therapist's doing)."""
+    m = _BY.search(text)
+    if m is None:
+        return None
+    found = _subject_of(m.group(1), names)
+    return found if found is not None and found[0] in ("role", "client", "group") else None
+
+
 def attribute_actor(label: str, text: str, sentence: str, experiencer: str,
                     roster: Roster, previous: str = "") -> Attribution:
     """The actor of one cue mention (see the module docstring for the evidence order).
@@ -565,7 +584,8 @@ def attribute_actor(label: str, text: str, sentence: str, experiencer: str,
         return Attribution("third_party", None, "outside the session")
     if "client" not in LABEL_INFO[label].actors:  # a repair strategy, not the therapist's
         return Attribution(experiencer, None, "extractor experiencer")
-    subject = subject_before(text, sentence, roster.names, pronouns=True)
+    subject = _passive_agent(text, roster.names) or subject_before(
+        text, sentence, roster.names, pronouns=True)
     if subject is not None and subject[0] == "pronoun":
         subject = _carried(subject[1], previous, roster.names,
                            _sentence_opener(text, sentence, roster.names))

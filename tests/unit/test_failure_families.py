@@ -311,3 +311,25 @@ def test_a_sedated_patients_few_words_are_a_symptom():
 def test_short_answers_after_drowsiness_has_passed_are_still_a_rupture():
     assert "withdrawal.minimal_response" in findings(
         "Drowsy after lunch but engaged; then gave one-word answers once his ex came up.")
+
+
+# family 1: an agent inside the cue's own words; a "group member" with a letter
+def test_a_passive_agent_in_the_cue_is_its_actor():
+    cues = [c for c in extract_cues("Cancelled by mum this morning, the twins have flu.")
+            if c.label == "attendance.cancellation"]
+    assert cues and cues[0].actor == "caregiver"
+
+
+def test_a_lettered_group_member_is_another_member():
+    assert not findings("Group member T disclosed her relapse for the first time tonight.")
+
+
+# family 6 (scope): a history of the cue is not this session's
+def test_a_cue_followed_by_hx_is_historical():
+    assert "attendance.no_show" not in findings("No-show hx x2 last spring; on time today.")
+
+
+# family 4: silence toward a teacher or relative is not a rupture with the therapist
+def test_not_answering_a_teacher_is_not_minimal_response():
+    assert "withdrawal.minimal_response" not in findings(
+        "In class he did not answer when the teacher asked him to read.")
