@@ -370,7 +370,13 @@ def _subject_of(text: str, names: dict[str, str] | None = None) -> tuple[str, st
     clause ("When therapist reflected it, M said …") is skipped; in "writer and pt
     reviewed…" the client is the subject that counts.
     """
-    text = _HEADER.sub("", text.replace("+", " and ").replace("&", " and "), count=1)
+    text = text.replace("+", " and ").replace("&", " and ")
+    head = _HEADER.match(text)
+    if head is not None:
+        word = head.group(0).strip(" \t-•*–:").lower()
+        if word in ROLE_KIND:
+            return ("role", word)  # "Wife: 'we've done six of these…'": the speaker
+        text = text[head.end():]
     words = _first_words(text)
     if words and words[0].lower() in _SUBORDINATORS and "," in text:
         text = text[text.index(",") + 1:]

@@ -333,3 +333,9 @@ def test_a_cue_followed_by_hx_is_historical():
 def test_not_answering_a_teacher_is_not_minimal_response():
     assert "withdrawal.minimal_response" not in findings(
         "In class he did not answer when the teacher asked him to read.")
+
+
+def test_a_role_word_heading_a_line_is_its_speaker():
+    text = "Wife: 'we have come for months and he is just the same, I see no point.'"
+    cues = [c for c in extract_cues(text) if c.label == "confrontation.complaint_progress"]
+    assert cues and cues[0].actor == "partner"
