@@ -140,13 +140,28 @@ def suggestions_from_cues(obs: SessionObservation, cues: Sequence[Cue]) -> list[
     """Turn a session's extracted cues into suggestions (pending), in text order.
 
     Only findings become suggestions; a label seen twice in one sentence is offered once.
+    One exception: a rule finding the sentence model vetoed (``Cue.vetoed``) stays a
+    suggestion when the session's review already holds a decision on it (same field and
+    span, or same field and sentence, and label). The clinician decided on that mention
+    when an earlier extractor offered it; a later model's disagreement decides what is
+    *offered*, not what the clinician already accepted or rejected. Mentions the rules
+    themselves rule out (negated, historical, someone else's) are never brought back.
     """
     out: list[Suggestion] = []
     seen: set[tuple[str, str, str]] = set()
     roster = Roster.of_session(obs)
+    decided_spans = {(d.field, d.start_char, d.end_char, d.label) for d in obs.review.decisions}
+    decided_sentences = {(d.field, d.label, d.sentence_sha) for d in obs.review.decisions}
     for cue in cues:
-        if not cue.is_finding or cue.label not in LABEL_INFO:
+        if cue.label not in LABEL_INFO:
             continue
+        if not cue.is_finding:
+            field = cue.source or "clinician_notes"
+            if not cue.vetoed or (
+                    (field, cue.start_char, cue.end_char, cue.label) not in decided_spans
+                    and (field, cue.label, sentence_hash(cue.sentence))
+                    not in decided_sentences):
+                continue
         who = attribute(cue, obs, roster)
         if who is None:
             continue

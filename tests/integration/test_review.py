@@ -60,9 +60,10 @@ def test_failure_family_sessions_render_a_final_note_stating_none_of_it(name):
 def _cue(label, text, sentence, start_offset=0, **kw):
     cat, sub = label.split(".")
     start = sentence.find(text) + start_offset
+    kw.setdefault("is_finding", True)
     return Cue(label=label, category=cat, subtype=sub, text=text, start_char=start,
-               end_char=start + len(text), sentence=sentence, is_finding=True,
-               source="clinician_notes", **kw)
+               end_char=start + len(text), sentence=sentence, source="clinician_notes",
+               **kw)
 
 
 def test_decisions_survive_a_re_extraction_or_are_reported(minimal):
@@ -83,6 +84,29 @@ def test_decisions_survive_a_re_extraction_or_are_reported(minimal):
     note = build_note(obs, cues=second)
     assert any("review.decisions[1]" in m and "no longer matches" in m
                for m in note.review_messages)
+
+
+def test_a_decided_mention_a_later_model_vetoes_keeps_its_decision(minimal):
+    """A retrained model may veto a rule hit the clinician already accepted; the
+    acceptance stands (the clinician decided on that mention). A vetoed mention nobody
+    decided on is not offered, and a mention the rules rule out is never brought back."""
+    obs = SessionObservation.model_validate(minimal)
+    s1, s2 = "Pt kept good eye contact at the bench.", "Pt disclosed the affair."
+    first = [_cue("engagement.nonverbal", "eye contact", s1)]
+    at = datetime(2026, 5, 4, 10)
+    obs = apply_decisions(obs, [decide(s, "accepted", by="TC", at=at)
+                                for s in suggest(obs, cues=first)])
+    later = [_cue("engagement.nonverbal", "eye contact", s1, is_finding=False, vetoed=True),
+             _cue("engagement.disclosure", "disclosed", s2, 40, is_finding=False,
+                  vetoed=True)]
+    state = match_decisions(suggest(obs, cues=later), obs.review.decisions)
+    assert [(s.label, s.status) for s in state.suggestions] == [
+        ("engagement.nonverbal", "accepted")]
+    assert not state.orphaned
+    negated = [_cue("engagement.nonverbal", "eye contact", s1, is_finding=False,
+                    negated=True)]
+    state = match_decisions(suggest(obs, cues=negated), obs.review.decisions)
+    assert not state.suggestions and [i for i, _ in state.orphaned] == [0]
 
 
 def test_actor_correction_is_kept_and_worded(minimal):
