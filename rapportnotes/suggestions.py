@@ -153,21 +153,17 @@ def suggestions_from_cues(obs: SessionObservation, cues: Sequence[Cue]) -> list[
     decided_spans = {(d.field, d.start_char, d.end_char, d.label) for d in obs.review.decisions}
     decided_sentences = {(d.field, d.label, d.sentence_sha) for d in obs.review.decisions}
     for cue in cues:
-        if cue.label not in LABEL_INFO:
+        if cue.label not in LABEL_INFO or not (cue.is_finding or cue.vetoed):
             continue
-        if not cue.is_finding:
-            field = cue.source or "clinician_notes"
-            if not cue.vetoed or (
-                    (field, cue.start_char, cue.end_char, cue.label) not in decided_spans
-                    and (field, cue.label, sentence_hash(cue.sentence))
-                    not in decided_sentences):
-                continue
+        field = cue.source or "clinician_notes"
+        sha = sentence_hash(cue.sentence)
+        if not cue.is_finding and (field, cue.start_char, cue.end_char, cue.label) \
+                not in decided_spans and (field, cue.label, sha) not in decided_sentences:
+            continue  # vetoed, and nobody decided on it
         who = attribute(cue, obs, roster)
         if who is None:
             continue
         actor, role, why = who
-        field = cue.source or "clinician_notes"
-        sha = sentence_hash(cue.sentence)
         if (field, cue.label, sha) in seen:
             continue
         seen.add((field, cue.label, sha))
